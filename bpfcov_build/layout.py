@@ -1,0 +1,113 @@
+"""The contract between the bpf-cov pass and the runtime: sections, maps, object info.
+
+The pass (``pass_plugin/Layout.h``) writes an instrumented ``.bpf.o`` with these
+sections; libbpf turns each into a single-entry ARRAY map named after the section,
+with no object prefix, truncated to 15 characters. The per-function records in
+``.rodata.profd`` have exactly the layout of the raw profile's data record of the
+LLVM that compiled the object (:mod:`bpfcov_build.profraw` declares those).
+``tests/test_layout.py`` builds an object and checks both sides agree.
+"""
+
+from __future__ import annotations
+
+import enum
+import struct
+from dataclasses import dataclass
+
+from bpfcov_build.errors import FormatError
+from bpfcov_build.profraw import Field
+
+__all__ = [
+    "MAP_NAME_LEN",
+    "OBJECT_INFO",
+    "ObjectInfo",
+    "Section",
+    "map_name",
+    "parse_object_info",
+    "pin_name",
+]
+
+#: libbpf and the kernel keep this many characters of a map name.
+MAP_NAME_LEN = 15
+
+
+class Section(enum.StrEnum):
+    """The sections of a loadable object, one map each."""
+
+    COUNTERS = ".data.profc"
+    """Every function's counters (u64), in data-record order."""
+    BITMAPS = ".data.profbm"
+    """MC/DC bitmap bytes (LLVM >= 18 with ``-fcoverage-mcdc``)."""
+    DATA = ".rodata.profd"
+    """Per-function data records, raw-profile layout, counter pointers as offsets."""
+    NAMES = ".rodata.profn"
+    """The function-name blob, copied verbatim into the profile."""
+    COVMAP = ".rodata.covmap"
+    """Object info (:data:`OBJECT_INFO`), then clang's coverage-mapping header."""
+
+
+def map_name(section: Section) -> str:
+    """The name libbpf gives the map of ``section``."""
+    return section.value[:MAP_NAME_LEN]
+
+
+def pin_name(section: Section) -> str:
+    """The file name bpftool's ``pinmaps`` gives that map (dots become ``_``)."""
+    return map_name(section).replace(".", "_")
+
+
+#: The fixed head of ``.rodata.covmap``, in section order. The coverage-mapping
+#: header (``CovMapSize`` bytes, 8-aligned) follows, then the NUL-terminated path of
+#: the mapping object. Names are those of the globals the pass emits.
+OBJECT_INFO: tuple[tuple[str, Field], ...] = (
+    ("__bpfcov_raw_version", Field("RawVersion", "Q")),
+    ("__bpfcov_llvm_major", Field("LLVMMajor", "I")),
+    ("__bpfcov_covmap_size", Field("CovMapSize", "I")),
+)
+_OBJECT_INFO = struct.Struct("<" + "".join(row.fmt for _, row in OBJECT_INFO))
+#: The covmap global's name in the loadable object.
+COVMAP_VAR = "__bpfcov_covmap"
+#: The name blob's global in the loadable object (clang's ``__llvm_prf_nm``).
+NAMES_VAR = "__bpfcov_names"
+#: The mapping object's path, as recorded by ``bpfcov-cc``.
+OBJECT_PATH_VAR = "__bpfcov_object_path"
+
+
+@dataclass(frozen=True)
+class ObjectInfo:
+    """What ``.rodata.covmap`` of one loaded object says about it."""
+
+    raw_version: int
+    llvm_major: int
+    covmap: bytes
+    object_path: str
+
+    @property
+    def covmap_version(self) -> int:
+        """The coverage-mapping format version in clang's header (0 if absent)."""
+        if len(self.covmap) < 16:
+            return 0
+        return int.from_bytes(self.covmap[12:16], "little")
+
+
+def parse_object_info(value: bytes) -> ObjectInfo:
+    """Reads the value of the ``.rodata.covmap`` map (or section)."""
+    if len(value) < _OBJECT_INFO.size:
+        msg = f"{Section.COVMAP} is {len(value)} bytes, too short for bpfcov's object info"
+        raise FormatError(msg)
+    raw_version, llvm_major, covmap_size = _OBJECT_INFO.unpack_from(value)
+    start = _OBJECT_INFO.size
+    path_start = start + covmap_size
+    if path_start > len(value):
+        msg = f"{Section.COVMAP} says its coverage header has {covmap_size} bytes, more than it has"
+        raise FormatError(msg)
+    path, nul, _ = value[path_start:].partition(b"\0")
+    if not nul:
+        msg = f"{Section.COVMAP} has no NUL-terminated object path"
+        raise FormatError(msg)
+    return ObjectInfo(
+        raw_version=raw_version,
+        llvm_major=llvm_major,
+        covmap=bytes(value[start:path_start]),
+        object_path=path.decode("utf-8", "surrogateescape"),
+    )

@@ -1,0 +1,61 @@
+//===-- BPFCov.h - The bpf-cov pass: two modes, one shared step -*- C++ -*-===//
+//
+// clang -fprofile-instr-generate -fcoverage-mapping lowers its counters into
+// globals meant for a host process and its profiling runtime. The bpf-cov
+// pass rewrites such a module for the BPF target in one of two modes:
+//
+//   loadable  the object the kernel loads (LoadableMode.cpp)
+//   mapping   the twin object llvm-cov reads (MappingMode.cpp)
+//
+// Both modes first remove the profiling runtime's hooks (StripRuntime.cpp).
+//
+//===----------------------------------------------------------------------===//
+#ifndef BPFCOV_BPFCOV_H
+#define BPFCOV_BPFCOV_H
+
+#include "llvm/ADT/STLFunctionalExtras.h"
+#include "llvm/IR/Module.h"
+#include "llvm/IR/PassManager.h"
+
+#include <string>
+
+namespace bpfcov {
+
+/// Removes what only the host profiling runtime understands: the
+/// __llvm_profile_init constructor (LLVM <= 16) and the register functions it
+/// calls, the __llvm_profile_runtime hook and every other __llvm_profile_*
+/// symbol. The BPF back end of LLVM 14-16 crashes on the constructor, and
+/// libbpf refuses the undefined hook. Returns whether anything changed.
+bool stripProfileRuntime(llvm::Module &M);
+
+/// Removes the globals for which Remove returns true from llvm.used and
+/// llvm.compiler.used.
+void removeFromUsedLists(llvm::Module &M,
+                         llvm::function_ref<bool(const llvm::GlobalValue &)> Remove);
+
+/// Loadable mode: the object the kernel verifier and libbpf accept, with the
+/// counters in a section libbpf maps, see LoadableMode.cpp.
+struct LoadablePass : llvm::PassInfoMixin<LoadablePass> {
+  /// ObjectPath, when not empty, is recorded in the object so that the
+  /// runtime finds the mapping object that belongs to it.
+  explicit LoadablePass(std::string ObjectPath = "")
+      : ObjectPath(std::move(ObjectPath)) {}
+  llvm::PreservedAnalyses run(llvm::Module &M, llvm::ModuleAnalysisManager &);
+  // clang -O0 marks every function optnone; without this the pass manager
+  // would skip the pass there.
+  static bool isRequired() { return true; }
+
+  std::string ObjectPath;
+};
+
+/// Mapping mode: only strips the profiling runtime, so that the coverage
+/// mapping (__llvm_covmap, __llvm_covfun, __llvm_prf_names) stays for
+/// llvm-cov in an ordinary BPF ELF object.
+struct MappingPass : llvm::PassInfoMixin<MappingPass> {
+  llvm::PreservedAnalyses run(llvm::Module &M, llvm::ModuleAnalysisManager &);
+  static bool isRequired() { return true; }
+};
+
+} // namespace bpfcov
+
+#endif // BPFCOV_BPFCOV_H

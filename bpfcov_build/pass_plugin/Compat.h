@@ -1,0 +1,76 @@
+//===-- Compat.h - LLVM version differences, in one place ------*- C++ -*-===//
+//
+// The pass builds against every LLVM major from 14 on. Everything that
+// differs between those majors is wrapped here, so that the pass itself
+// reads the same on every version. Add a case here, never an #if elsewhere.
+//
+//===----------------------------------------------------------------------===//
+#ifndef BPFCOV_COMPAT_H
+#define BPFCOV_COMPAT_H
+
+#include "llvm/ADT/StringRef.h"
+#include "llvm/Config/llvm-config.h"
+#include "llvm/IR/GlobalVariable.h"
+#include "llvm/IR/Module.h"
+#include "llvm/ProfileData/InstrProf.h"
+#if LLVM_VERSION_MAJOR >= 17
+#include "llvm/TargetParser/Triple.h"
+#else
+#include "llvm/ADT/Triple.h"
+#endif
+
+#include <optional>
+#include <string>
+
+namespace bpfcov::compat {
+
+/// StringRef::startswith was renamed starts_with (LLVM 16) and the old
+/// spelling was removed (LLVM 19).
+inline bool startsWith(llvm::StringRef S, llvm::StringRef Prefix) {
+  return S.substr(0, Prefix.size()) == Prefix;
+}
+
+/// The ELF name of an instrumentation section, or nothing where this LLVM
+/// has no such section. MC/DC bitmaps (IPSK_bitmap) exist from LLVM 18.
+inline std::string counterSectionName() {
+  return llvm::getInstrProfSectionName(llvm::IPSK_cnts, llvm::Triple::ELF,
+                                       /*AddSegmentInfo=*/false);
+}
+inline std::string dataSectionName() {
+  return llvm::getInstrProfSectionName(llvm::IPSK_data, llvm::Triple::ELF,
+                                       /*AddSegmentInfo=*/false);
+}
+inline std::string coverageRecordSectionName() {
+  return llvm::getInstrProfSectionName(llvm::IPSK_covfun, llvm::Triple::ELF,
+                                       /*AddSegmentInfo=*/false);
+}
+inline std::optional<std::string> bitmapSectionName() {
+#if LLVM_VERSION_MAJOR >= 18
+  return llvm::getInstrProfSectionName(llvm::IPSK_bitmap, llvm::Triple::ELF,
+                                       /*AddSegmentInfo=*/false);
+#else
+  return std::nullopt;
+#endif
+}
+
+/// Whether M is compiled for BPF (either endianness).
+inline bool isBPFModule(const llvm::Module &M) {
+  llvm::Triple::ArchType Arch = llvm::Triple(M.getTargetTriple()).getArch();
+  return Arch == llvm::Triple::bpfel || Arch == llvm::Triple::bpfeb;
+}
+
+/// Moves GV to the end of M's global list, which is the order in which the
+/// back end lays globals out within a section. The global list became
+/// private in LLVM 17, which added insertGlobalVariable.
+inline void moveToEnd(llvm::Module &M, llvm::GlobalVariable *GV) {
+  GV->removeFromParent();
+#if LLVM_VERSION_MAJOR >= 17
+  M.insertGlobalVariable(GV);
+#else
+  M.getGlobalList().push_back(GV);
+#endif
+}
+
+} // namespace bpfcov::compat
+
+#endif // BPFCOV_COMPAT_H

@@ -1,0 +1,77 @@
+//===-- Layout.h - The contract between the pass and the runtime -*- C++ -*-===//
+//
+// What the loadable object looks like to the bpfcov runtime. The Python
+// module bpfcov_build/layout.py declares the same facts; a test builds an
+// object and checks that both sides agree.
+//
+// Every section below becomes one single-entry ARRAY map when libbpf loads
+// the object, named after the section (libbpf adds no object prefix to
+// custom .data.* / .rodata.* sections).
+//
+//===----------------------------------------------------------------------===//
+#ifndef BPFCOV_LAYOUT_H
+#define BPFCOV_LAYOUT_H
+
+#include "llvm/ADT/StringRef.h"
+
+namespace bpfcov::layout {
+
+/// Counters: every function's __profc_ array, in data-record order, 8-byte
+/// aligned and contiguous. Written by the programs.
+inline constexpr llvm::StringLiteral CountersSection = ".data.profc";
+/// MC/DC bitmap bytes (LLVM >= 18 with -fcoverage-mcdc), in record order.
+inline constexpr llvm::StringLiteral BitmapSection = ".data.profbm";
+/// Per-function data records, each field a scalar global, laid out exactly
+/// like the raw profile's data record of this LLVM.
+inline constexpr llvm::StringLiteral DataSection = ".rodata.profd";
+/// The (usually zlib-compressed) function-name blob, copied verbatim.
+inline constexpr llvm::StringLiteral NamesSection = ".rodata.profn";
+/// What the runtime needs to know about the object, then the coverage
+/// mapping header; see the globals below.
+inline constexpr llvm::StringLiteral CovMapSection = ".rodata.covmap";
+
+/// The name blob's global (clang's __llvm_prf_nm): nothing named __llvm_*
+/// stays in the loadable object.
+inline constexpr llvm::StringLiteral NamesVar = "__bpfcov_names";
+
+/// The globals of CovMapSection, in section order:
+///   u64 raw profile version | u32 LLVM major | u32 covmap size |
+///   covmap bytes (8-aligned) | NUL-terminated path of the mapping object.
+inline constexpr llvm::StringLiteral RawVersionVar = "__bpfcov_raw_version";
+inline constexpr llvm::StringLiteral LLVMMajorVar = "__bpfcov_llvm_major";
+inline constexpr llvm::StringLiteral CovMapSizeVar = "__bpfcov_covmap_size";
+inline constexpr llvm::StringLiteral CovMapVar = "__bpfcov_covmap";
+inline constexpr llvm::StringLiteral ObjectPathVar = "__bpfcov_object_path";
+
+/// How the loadable mode rewrites one field of a __profd_ record. The field
+/// list itself comes from this LLVM's InstrProfData.inc (INSTR_PROF_DATA).
+enum class FieldRewrite {
+  Copy,          ///< Keep the value clang computed.
+  CounterOffset, ///< Byte offset of the function's counters in CountersSection.
+  BitmapOffset,  ///< Byte offset of the function's bitmap in BitmapSection.
+  Zero,          ///< A host pointer; meaningless on BPF, written as 0.
+};
+
+struct FieldRule {
+  llvm::StringLiteral Name;
+  FieldRewrite Rewrite;
+};
+
+/// Fields not named here are copied.
+inline constexpr FieldRule FieldRules[] = {
+    {"CounterPtr", FieldRewrite::CounterOffset},
+    {"BitmapPtr", FieldRewrite::BitmapOffset},
+    {"FunctionPointer", FieldRewrite::Zero},
+    {"Values", FieldRewrite::Zero},
+};
+
+inline FieldRewrite rewriteOf(llvm::StringRef Field) {
+  for (const FieldRule &Rule : FieldRules)
+    if (Rule.Name == Field)
+      return Rule.Rewrite;
+  return FieldRewrite::Copy;
+}
+
+} // namespace bpfcov::layout
+
+#endif // BPFCOV_LAYOUT_H

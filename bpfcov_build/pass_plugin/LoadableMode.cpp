@@ -1,0 +1,432 @@
+//===-- LoadableMode.cpp - The object the kernel loads --------------------===//
+//
+// FILE
+//   LoadableMode.cpp
+//
+// DESCRIPTION
+//   clang's lowered coverage counters are shaped for a host process: private
+//   globals in __llvm_prf_* sections, data records holding pointers
+//   (relocations the BPF ELF cannot carry), comdats, a runtime to register
+//   with. libbpf and the verifier reject all of that. Loadable mode moves
+//   every piece into a .data.* / .rodata.* section that libbpf turns into a
+//   map, so the counts can be read from user space while the program runs:
+//
+//     __profc_<fn>  [N x i64]       -> .data.profc   (external, zero, BTF)
+//     __profbm_<fn> [K x i8]        -> .data.profbm  (LLVM >= 18, MC/DC)
+//     __profd_<fn>  { fields... }   -> .rodata.profd, one scalar global per
+//                                      field; CounterPtr/BitmapPtr become
+//                                      the byte offset in .data.profc /
+//                                      .data.profbm, host pointers become 0
+//     __llvm_prf_nm                 -> .rodata.profn, as __bpfcov_names
+//     __llvm_coverage_mapping       -> .rodata.covmap, after what the
+//                                      runtime needs: raw profile version,
+//                                      LLVM major, the mapping object's path
+//     __covrec_*                    -> removed (the mapping object has them)
+//
+//   The counter increments in the code are not touched. Every global placed
+//   in a section gets debug info, so that the BPF back end describes it in
+//   BTF: libbpf then gives the maps the object's BTF id, which is how the
+//   runtime groups the maps of one object, and bpftool's skeleton exposes
+//   the globals by name. Names become C identifiers for the same reason.
+//
+// USAGE
+//   opt -load-pass-plugin=libBPFCov.so -passes='bpf-cov<loadable>' in.bc -o out.bc
+//   clang -target bpf ... -fprofile-instr-generate -fcoverage-mapping
+//         -fpass-plugin=libBPFCov.so -c prog.bpf.c
+//
+//===----------------------------------------------------------------------===//
+#include "BPFCov.h"
+#include "Compat.h"
+#include "Layout.h"
+
+#include "llvm/ADT/SmallVector.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/BinaryFormat/Dwarf.h"
+#include "llvm/IR/Constants.h"
+#include "llvm/IR/DIBuilder.h"
+#include "llvm/IR/DataLayout.h"
+#include "llvm/IR/DebugInfoMetadata.h"
+#include "llvm/IR/GlobalVariable.h"
+#include "llvm/ProfileData/InstrProf.h"
+#include "llvm/Support/Debug.h"
+#include "llvm/Support/ErrorHandling.h"
+
+#include <memory>
+#include <vector>
+
+#define DEBUG_TYPE "bpf-cov"
+
+using namespace llvm;
+
+namespace bpfcov {
+
+namespace {
+
+/// The fields of a __profd_ record, in order, as this LLVM declares them.
+/// "NumValueSites[IPVK_Last+1]" is cut at its '['.
+const StringRef DataFieldNames[] = {
+#define INSTR_PROF_DATA(Type, LLVMType, Name, Init) StringRef(#Name),
+#include "llvm/ProfileData/InstrProfData.inc"
+};
+
+StringRef fieldName(unsigned Index) {
+  return DataFieldNames[Index].take_until([](char C) { return C == '['; });
+}
+
+/// One instrumented function: its data record and what the record points to.
+struct ProfiledFunction {
+  GlobalVariable *Data = nullptr;
+  GlobalVariable *Counters = nullptr;
+  GlobalVariable *Bitmap = nullptr; ///< MC/DC only.
+  uint64_t CounterOffset = 0;
+  uint64_t BitmapOffset = 0;
+};
+
+/// The global in Section that constant C refers to, if any (a record's
+/// CounterPtr is `sub (ptrtoint @__profc_f, ptrtoint @__profd_f)`).
+GlobalVariable *findReferencedGlobal(Constant *C, StringRef Section) {
+  if (auto *GV = dyn_cast<GlobalVariable>(C))
+    return GV->getSection() == Section ? GV : nullptr;
+  for (Use &Op : C->operands())
+    if (auto *OpC = dyn_cast<Constant>(Op.get()))
+      if (GlobalVariable *GV = findReferencedGlobal(OpC, Section))
+        return GV;
+  return nullptr;
+}
+
+class LoadableRewriter {
+public:
+  LoadableRewriter(Module &M, StringRef ObjectPath)
+      : M(M), DL(M.getDataLayout()), ObjectPath(ObjectPath) {
+    if (!M.debug_compile_units().empty()) {
+      CU = *M.debug_compile_units().begin();
+      DIB = std::make_unique<DIBuilder>(M, /*AllowUnresolved=*/true, CU);
+    }
+  }
+
+  bool run();
+
+private:
+  std::vector<ProfiledFunction> collectProfiledFunctions();
+  void placeCounters(std::vector<ProfiledFunction> &Functions);
+  void placeBitmaps(std::vector<ProfiledFunction> &Functions);
+  void splitDataRecords(const std::vector<ProfiledFunction> &Functions);
+  void placeNames();
+  void emitObjectInfo();
+  void dropCoverageRecords();
+
+  /// Gives GV its place in Section: external, dso_local, no comdat, a C
+  /// identifier for a name, debug info for BTF, last in the section.
+  void placeInSection(GlobalVariable *GV, StringRef Section);
+  GlobalVariable *createGlobal(StringRef Name, Constant *Init,
+                               StringRef Section, bool IsConstant);
+  void describeForBTF(GlobalVariable *GV);
+  DIType *debugTypeFor(Type *Ty);
+  std::string uniqueIdentifier(StringRef Name);
+
+  Module &M;
+  const DataLayout &DL;
+  StringRef ObjectPath;
+  DICompileUnit *CU = nullptr;
+  std::unique_ptr<DIBuilder> DIB;
+};
+
+bool LoadableRewriter::run() {
+  std::vector<ProfiledFunction> Functions = collectProfiledFunctions();
+  if (Functions.empty())
+    return false;
+  stripProfileRuntime(M);
+  placeCounters(Functions);
+  placeBitmaps(Functions);
+  splitDataRecords(Functions);
+  placeNames();
+  emitObjectInfo();
+  dropCoverageRecords();
+  if (DIB)
+    DIB->finalize();
+  return true;
+}
+
+/// Every __profd_ record of the module, in module order, with its counters
+/// and bitmap.
+std::vector<ProfiledFunction> LoadableRewriter::collectProfiledFunctions() {
+  const std::string DataSection = compat::dataSectionName();
+  const std::string CounterSection = compat::counterSectionName();
+  const std::optional<std::string> BitmapSection = compat::bitmapSectionName();
+
+  std::vector<ProfiledFunction> Functions;
+  for (GlobalVariable &GV : M.globals()) {
+    if (GV.getSection() != DataSection || !GV.hasInitializer())
+      continue;
+    ProfiledFunction F;
+    F.Data = &GV;
+    F.Counters = findReferencedGlobal(GV.getInitializer(), CounterSection);
+    if (BitmapSection)
+      F.Bitmap = findReferencedGlobal(GV.getInitializer(), *BitmapSection);
+    if (!F.Counters)
+      report_fatal_error(Twine("bpf-cov: data record '") + GV.getName() +
+                         "' has no counters");
+    Functions.push_back(F);
+  }
+  return Functions;
+}
+
+/// Counters go to .data.profc, contiguous and in record order, so that each
+/// function's byte offset there is known here.
+void LoadableRewriter::placeCounters(std::vector<ProfiledFunction> &Functions) {
+  uint64_t Offset = 0;
+  for (ProfiledFunction &F : Functions) {
+    F.Counters->setAlignment(Align(8));
+    placeInSection(F.Counters, layout::CountersSection);
+    F.CounterOffset = Offset;
+    Offset += alignTo(DL.getTypeAllocSize(F.Counters->getValueType()), 8);
+  }
+}
+
+/// MC/DC bitmaps go to .data.profbm, byte-packed in record order. Functions
+/// without decisions have an empty bitmap, which takes no space and is
+/// removed.
+void LoadableRewriter::placeBitmaps(std::vector<ProfiledFunction> &Functions) {
+  uint64_t Offset = 0;
+  for (ProfiledFunction &F : Functions) {
+    if (!F.Bitmap)
+      continue;
+    F.BitmapOffset = Offset;
+    uint64_t Size = DL.getTypeAllocSize(F.Bitmap->getValueType());
+    if (Size == 0) {
+      F.Bitmap = nullptr; // dropped with the record that refers to it
+      continue;
+    }
+    F.Bitmap->setAlignment(Align(1));
+    placeInSection(F.Bitmap, layout::BitmapSection);
+    Offset += Size;
+  }
+}
+
+/// Each record becomes one scalar global per field in .rodata.profd, laid
+/// out exactly like the record (natural alignment, record order), so the
+/// runtime reads the section as an array of raw-profile data records.
+void LoadableRewriter::splitDataRecords(
+    const std::vector<ProfiledFunction> &Functions) {
+  std::vector<GlobalVariable *> Emptied;
+  for (const ProfiledFunction &F : Functions) {
+    auto *Record = cast<ConstantStruct>(F.Data->getInitializer());
+    StructType *RecordTy = Record->getType();
+    const StructLayout *SL = DL.getStructLayout(RecordTy);
+    if (RecordTy->getNumElements() != std::size(DataFieldNames))
+      report_fatal_error("bpf-cov: __profd_ record does not match "
+                         "InstrProfData.inc of this LLVM");
+
+    uint64_t Offset = 0;
+    for (unsigned I = 0, E = RecordTy->getNumElements(); I != E; ++I) {
+      Type *FieldTy = RecordTy->getElementType(I);
+      Constant *Value = Record->getAggregateElement(I);
+      Type *Int64Ty = Type::getInt64Ty(M.getContext());
+      switch (layout::rewriteOf(fieldName(I))) {
+      case layout::FieldRewrite::Copy:
+        break;
+      case layout::FieldRewrite::CounterOffset:
+        Value = ConstantInt::get(Int64Ty, F.CounterOffset);
+        break;
+      case layout::FieldRewrite::BitmapOffset:
+        Value = ConstantInt::get(Int64Ty, F.BitmapOffset);
+        break;
+      case layout::FieldRewrite::Zero:
+        Value = ConstantInt::get(Int64Ty, 0);
+        break;
+      }
+      if (FieldTy->isPointerTy())
+        Value = ConstantInt::get(Int64Ty, 0);
+
+      createGlobal((F.Data->getName() + "_" + fieldName(I)).str(), Value,
+                       layout::DataSection, /*IsConstant=*/true);
+      Offset = alignTo(Offset, DL.getABITypeAlign(Value->getType()));
+      if (Offset != SL->getElementOffset(I))
+        report_fatal_error(Twine("bpf-cov: field ") + fieldName(I) +
+                           " would not sit where the record has it");
+      Offset += DL.getTypeAllocSize(Value->getType());
+    }
+    LLVM_DEBUG(dbgs() << "bpf-cov: split " << F.Data->getName() << " into "
+                      << RecordTy->getNumElements() << " fields\n");
+    Emptied.push_back(F.Data);
+  }
+
+  auto IsEmptied = [&](const GlobalValue &GV) {
+    return llvm::is_contained(Emptied, &GV);
+  };
+  removeFromUsedLists(M, IsEmptied);
+  for (GlobalVariable *Data : Emptied) {
+    Data->removeDeadConstantUsers();
+    Data->eraseFromParent();
+  }
+  // Zero-sized MC/DC bitmaps were only referenced by the records.
+  const std::optional<std::string> BitmapSection = compat::bitmapSectionName();
+  if (BitmapSection)
+    for (GlobalVariable &GV : llvm::make_early_inc_range(M.globals()))
+      if (GV.getSection() == *BitmapSection) {
+        GV.removeDeadConstantUsers();
+        if (GV.use_empty())
+          GV.eraseFromParent();
+      }
+}
+
+/// The function-name blob (zlib-compressed unless clang was told otherwise)
+/// goes to .rodata.profn unchanged; the runtime copies it into the profile.
+void LoadableRewriter::placeNames() {
+  if (GlobalVariable *Names =
+          M.getGlobalVariable(getInstrProfNamesVarName(), true)) {
+    Names->setName(layout::NamesVar);
+    placeInSection(Names, layout::NamesSection);
+  }
+}
+
+/// .rodata.covmap: the facts the runtime needs to write a profile this LLVM
+/// accepts and to find the mapping object, then clang's coverage header.
+void LoadableRewriter::emitObjectInfo() {
+  LLVMContext &Ctx = M.getContext();
+  GlobalVariable *CovMap = M.getGlobalVariable(getCoverageMappingVarName(), true);
+  uint64_t CovMapSize =
+      CovMap ? DL.getTypeAllocSize(CovMap->getValueType()) : 0;
+
+  createGlobal(layout::RawVersionVar,
+               ConstantInt::get(Type::getInt64Ty(Ctx), INSTR_PROF_RAW_VERSION),
+               layout::CovMapSection, true);
+  createGlobal(layout::LLVMMajorVar,
+               ConstantInt::get(Type::getInt32Ty(Ctx), LLVM_VERSION_MAJOR),
+               layout::CovMapSection, true);
+  createGlobal(layout::CovMapSizeVar,
+               ConstantInt::get(Type::getInt32Ty(Ctx), CovMapSize),
+               layout::CovMapSection, true);
+  if (CovMap) {
+    CovMap->setName(layout::CovMapVar);
+    CovMap->setAlignment(Align(8));
+    placeInSection(CovMap, layout::CovMapSection);
+  }
+  createGlobal(layout::ObjectPathVar,
+               ConstantDataArray::getString(Ctx, ObjectPath, true),
+               layout::CovMapSection, true);
+}
+
+/// The per-function coverage records (__covrec_*) are for llvm-cov only and
+/// live on in the mapping object.
+void LoadableRewriter::dropCoverageRecords() {
+  const std::string CovFunSection = compat::coverageRecordSectionName();
+  auto IsRecord = [&](const GlobalValue &GV) {
+    auto *Var = dyn_cast<GlobalVariable>(&GV);
+    return Var && Var->getSection() == CovFunSection;
+  };
+  removeFromUsedLists(M, IsRecord);
+  for (GlobalVariable &GV : llvm::make_early_inc_range(M.globals())) {
+    if (!IsRecord(GV))
+      continue;
+    Comdat *C = GV.getComdat();
+    GV.eraseFromParent();
+    if (C)
+      M.getComdatSymbolTable().erase(C->getName());
+  }
+}
+
+void LoadableRewriter::placeInSection(GlobalVariable *GV, StringRef Section) {
+  // llvm.used marks a section SHF_GNU_RETAIN; a section that mixes retained
+  // and plain globals is split in two of the same name, which libbpf turns
+  // into two maps of one name. Our globals are external: nothing drops them.
+  removeFromUsedLists(M, [GV](const GlobalValue &Used) { return &Used == GV; });
+  if (Comdat *C = GV->getComdat()) {
+    GV->setComdat(nullptr);
+    bool Used = false;
+    for (GlobalObject &GO : M.global_objects())
+      Used |= GO.getComdat() == C;
+    if (!Used)
+      M.getComdatSymbolTable().erase(C->getName());
+  }
+  GV->setName(uniqueIdentifier(GV->getName()));
+  GV->setSection(Section);
+  GV->setLinkage(GlobalValue::ExternalLinkage);
+  GV->setVisibility(GlobalValue::DefaultVisibility);
+  GV->setDSOLocal(true);
+  GV->setUnnamedAddr(GlobalValue::UnnamedAddr::None);
+  compat::moveToEnd(M, GV);
+  describeForBTF(GV);
+}
+
+GlobalVariable *LoadableRewriter::createGlobal(StringRef Name, Constant *Init,
+                                               StringRef Section,
+                                               bool IsConstant) {
+  auto *GV = new GlobalVariable(M, Init->getType(), IsConstant,
+                                GlobalValue::ExternalLinkage, Init, Name);
+  GV->setAlignment(DL.getABITypeAlign(Init->getType()));
+  placeInSection(GV, Section);
+  return GV;
+}
+
+/// BTF comes from debug info: without a DIGlobalVariable the section gets no
+/// BTF DATASEC, its map no BTF id and the skeleton no members. Modules built
+/// without -g have no compile unit to attach to and stay without.
+void LoadableRewriter::describeForBTF(GlobalVariable *GV) {
+  if (!DIB)
+    return;
+  DIGlobalVariableExpression *Expr = DIB->createGlobalVariableExpression(
+      CU, GV->getName(), /*LinkageName=*/"", CU->getFile(), /*LineNo=*/0,
+      debugTypeFor(GV->getValueType()), /*IsLocalToUnit=*/false);
+  GV->addDebugInfo(Expr);
+}
+
+DIType *LoadableRewriter::debugTypeFor(Type *Ty) {
+  if (auto *IntTy = dyn_cast<IntegerType>(Ty)) {
+    switch (IntTy->getBitWidth()) {
+    case 64:
+      return DIB->createBasicType("unsigned long long", 64,
+                                  dwarf::DW_ATE_unsigned);
+    case 32:
+      return DIB->createBasicType("unsigned int", 32, dwarf::DW_ATE_unsigned);
+    case 16:
+      return DIB->createBasicType("unsigned short", 16,
+                                  dwarf::DW_ATE_unsigned);
+    default:
+      break;
+    }
+  }
+  Type *ElemTy = Type::getInt8Ty(M.getContext());
+  uint64_t Count = DL.getTypeAllocSize(Ty);
+  if (auto *ArrTy = dyn_cast<ArrayType>(Ty)) {
+    if (ArrTy->getElementType()->isIntegerTy()) {
+      ElemTy = ArrTy->getElementType();
+      Count = ArrTy->getNumElements();
+    }
+  }
+  DIType *ElemDI =
+      ElemTy->isIntegerTy(8)
+          ? DIB->createBasicType("unsigned char", 8, dwarf::DW_ATE_unsigned_char)
+          : debugTypeFor(ElemTy);
+  uint64_t ElemBits = DL.getTypeAllocSizeInBits(ElemTy);
+  return DIB->createArrayType(
+      Count * ElemBits, DL.getABITypeAlign(ElemTy).value() * 8, ElemDI,
+      DIB->getOrCreateArray({DIB->getOrCreateSubrange(0, Count)}));
+}
+
+/// BTF, the kernel and C skeletons accept only C identifiers as variable
+/// names; clang's names carry the source path of static functions
+/// ("__profc_prog.bpf.c_classify").
+std::string LoadableRewriter::uniqueIdentifier(StringRef Name) {
+  std::string Id;
+  for (char C : Name)
+    Id += (isAlnum(C) || C == '_') ? C : '_';
+  if (Id.empty() || isDigit(Id[0]))
+    Id.insert(0, "_");
+  std::string Candidate = Id;
+  for (unsigned N = 1;; ++N) {
+    GlobalValue *Existing = M.getNamedValue(Candidate);
+    if (!Existing || Existing->getName() == Name)
+      return Candidate;
+    Candidate = Id + "_" + std::to_string(N);
+  }
+}
+
+} // namespace
+
+PreservedAnalyses LoadablePass::run(Module &M, ModuleAnalysisManager &) {
+  return LoadableRewriter(M, ObjectPath).run() ? PreservedAnalyses::none()
+                                               : PreservedAnalyses::all();
+}
+
+} // namespace bpfcov

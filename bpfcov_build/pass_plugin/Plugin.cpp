@@ -1,0 +1,114 @@
+//===-- Plugin.cpp - Registration of the bpf-cov pass ---------------------===//
+//
+// FILE
+//   Plugin.cpp
+//
+// DESCRIPTION
+//   Registers the pass under the name bpf-cov with the new pass manager:
+//     bpf-cov                        loadable mode
+//     bpf-cov<loadable>              the same
+//     bpf-cov<loadable;object=HEX>   also record the mapping object's path,
+//                                    hex-encoded so any path fits
+//     bpf-cov<mapping>               mapping mode
+//   and, for clang -fpass-plugin, runs loadable mode last in the optimisation
+//   pipeline of every BPF module that clang instrumented.
+//
+// USAGE
+//   opt -load-pass-plugin=libBPFCov.so -passes='bpf-cov<mapping>' in.bc -o out.bc
+//   clang -target bpf -O2 -g -fprofile-instr-generate -fcoverage-mapping
+//         -fpass-plugin=libBPFCov.so -c prog.bpf.c -o prog.bpf.o
+//
+//===----------------------------------------------------------------------===//
+#include "BPFCov.h"
+#include "Compat.h"
+
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Config/llvm-config.h"
+#include "llvm/Passes/PassBuilder.h"
+#include "llvm/Passes/PassPlugin.h"
+#include "llvm/ProfileData/InstrProf.h"
+
+#include <optional>
+
+using namespace llvm;
+
+namespace {
+
+constexpr StringLiteral PassName = "bpf-cov";
+
+struct PassParams {
+  bool Mapping = false;
+  std::string ObjectPath;
+};
+
+/// Parses "bpf-cov", "bpf-cov<loadable>", "bpf-cov<mapping>" and
+/// "bpf-cov<loadable;object=HEX>"; nothing for any other name or a bad
+/// parameter.
+std::optional<PassParams> parsePassName(StringRef Name) {
+  if (!Name.consume_front(PassName))
+    return std::nullopt;
+  PassParams Params;
+  if (Name.empty())
+    return Params;
+  if (!Name.consume_front("<") || !Name.consume_back(">"))
+    return std::nullopt;
+  SmallVector<StringRef, 2> Parts;
+  Name.split(Parts, ';', -1, /*KeepEmpty=*/false);
+  for (StringRef Part : Parts) {
+    if (Part == "loadable") {
+      Params.Mapping = false;
+    } else if (Part == "mapping") {
+      Params.Mapping = true;
+    } else if (Part.consume_front("object=")) {
+      std::string Decoded;
+      if (!tryGetFromHex(Part, Decoded))
+        return std::nullopt;
+      Params.ObjectPath = Decoded;
+    } else {
+      return std::nullopt;
+    }
+  }
+  return Params;
+}
+
+/// What clang -fpass-plugin runs last: loadable mode on BPF modules that
+/// carry clang's coverage counters, nothing on any other module.
+struct AutoLoadablePass : PassInfoMixin<AutoLoadablePass> {
+  PreservedAnalyses run(Module &M, ModuleAnalysisManager &AM) {
+    if (!bpfcov::compat::isBPFModule(M))
+      return PreservedAnalyses::all();
+    return bpfcov::LoadablePass().run(M, AM);
+  }
+  static bool isRequired() { return true; }
+};
+
+void registerCallbacks(PassBuilder &PB) {
+  PB.registerPipelineParsingCallback(
+      [](StringRef Name, ModulePassManager &MPM,
+         ArrayRef<PassBuilder::PipelineElement>) {
+        std::optional<PassParams> Params = parsePassName(Name);
+        if (!Params)
+          return false;
+        if (Params->Mapping)
+          MPM.addPass(bpfcov::MappingPass());
+        else
+          MPM.addPass(bpfcov::LoadablePass(Params->ObjectPath));
+        return true;
+      });
+  PB.registerOptimizerLastEPCallback(
+      [](ModulePassManager &MPM, OptimizationLevel) {
+        MPM.addPass(AutoLoadablePass());
+      });
+}
+
+} // namespace
+
+// -----------------------------------------------------------------------------
+// New PM Registration
+// -----------------------------------------------------------------------------
+// The plugin is built with hidden visibility; only its entry point is seen.
+extern "C" __attribute__((visibility("default"))) LLVM_ATTRIBUTE_WEAK
+    PassPluginLibraryInfo llvmGetPassPluginInfo() {
+  return {LLVM_PLUGIN_API_VERSION, PassName.data(), LLVM_VERSION_STRING,
+          registerCallbacks};
+}

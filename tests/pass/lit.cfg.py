@@ -1,0 +1,170 @@
+# -*- Python -*-
+"""lit configuration for the bpf-cov pass plugin tests (tests/pass).
+
+Run once per LLVM major, for example:
+
+    lit -v tests/pass -D llvm=19 -D plugin=/path/to/llvm-19/libBPFCov.so
+
+Parameters (lit -D NAME=VALUE):
+  llvm    the LLVM major whose tools and plugin are tested (required)
+  plugin  the libBPFCov.so built for that major; when it is not given, it is
+          asked from bpfcov_build.toolchain, if that module offers a way
+  out     where the tests write their temporary files
+          (default: <tmp>/bpfcov-lit/llvm-<N>, so two majors can run at once)
+
+Substitutions:
+  %clang_bpf    clang-N -target bpf -O2 -g -fprofile-instr-generate
+                -fcoverage-mapping -I/usr/include/<multiarch>
+  %clang        clang-N
+  %opt          opt-N -load-pass-plugin=<plugin>
+  %llc          llc-N
+  %readelf      llvm-readelf-N (llvm-readelf-19 when N has none)
+  %plugin       the plugin's path (for clang -fpass-plugin=)
+  %llvm_major   N
+  FileCheck     FileCheck-N
+
+Features, for REQUIRES / UNSUPPORTED / %if:
+  llvm-N            the major under test
+  llvm-ge-K         for every K from 14 up to N ("LLVM >= K")
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+
+import lit.formats
+
+MIN_LLVM = 14  # the oldest major bpfcov supports, so the first llvm-ge-K feature
+
+config.name = "bpfcov-pass"
+config.test_format = lit.formats.ShTest(execute_external=False)
+config.suffixes = [".c", ".ll"]
+config.excludes = ["Inputs", "README.md", "lit.cfg.py"]
+config.test_source_root = os.path.dirname(os.path.abspath(__file__))
+REPO_ROOT = os.path.dirname(os.path.dirname(config.test_source_root))
+
+
+# --- Step 1: the LLVM major ---------------------------------------------------
+llvm_param = lit_config.params.get("llvm")
+if not llvm_param:
+    lit_config.fatal(
+        "tests/pass: say which LLVM major to test with -D llvm=N, "
+        "e.g. lit -v tests/pass -D llvm=19 -D plugin=/path/to/libBPFCov.so"
+    )
+if not re.fullmatch(r"[0-9]+", llvm_param):
+    lit_config.fatal(f"tests/pass: -D llvm={llvm_param!r} is not an LLVM major number")
+llvm_major = int(llvm_param)
+if llvm_major < MIN_LLVM:
+    lit_config.fatal(f"tests/pass: LLVM {llvm_major} is too old; bpfcov supports {MIN_LLVM} or newer")
+
+
+# --- Step 2: the plugin -------------------------------------------------------
+def plugin_from_toolchain(major: int) -> str:
+    """Asks bpfcov_build.toolchain for the plugin of this major.
+
+    The module is not part of the pass tests and its API may change, so the
+    usual spellings are tried: a module function (plugin_path, find_plugin,
+    plugin_for) or a Toolchain class with a finder (find, default_search,
+    for_major) whose result has a plugin / plugin_path attribute.
+    """
+    hint = f"pass the plugin with -D plugin=/path/to/llvm-{major}/libBPFCov.so"
+    if REPO_ROOT not in sys.path:
+        sys.path.insert(0, REPO_ROOT)
+    try:
+        toolchain = importlib.import_module("bpfcov_build.toolchain")
+    except ModuleNotFoundError as e:
+        if e.name not in ("bpfcov_build", "bpfcov_build.toolchain"):
+            raise
+        lit_config.fatal(f"tests/pass: no -D plugin= given and bpfcov_build.toolchain does not exist; {hint}")
+
+    try:
+        for name in ("plugin_path", "find_plugin", "plugin_for"):
+            finder = getattr(toolchain, name, None)
+            if callable(finder):
+                return os.fspath(finder(major))
+        cls = getattr(toolchain, "Toolchain", None)
+        for name in ("find", "default_search", "for_major"):
+            finder = getattr(cls, name, None)
+            if callable(finder):
+                found = finder(major)
+                for attr in ("plugin", "plugin_path"):
+                    value = getattr(found, attr, None)
+                    if callable(value):
+                        value = value()
+                    if value:
+                        return os.fspath(value)
+    except Exception as e:  # the toolchain's own error says what is missing
+        lit_config.fatal(f"tests/pass: bpfcov_build.toolchain found no plugin for LLVM {major}: {e}; {hint}")
+    lit_config.fatal(f"tests/pass: bpfcov_build.toolchain offers no way to find the plugin; {hint}")
+
+
+plugin = lit_config.params.get("plugin") or plugin_from_toolchain(llvm_major)
+plugin = os.path.abspath(plugin)
+if not os.path.isfile(plugin):
+    lit_config.fatal(f"tests/pass: plugin {plugin} does not exist (build it, or fix -D plugin=)")
+
+
+# --- Step 3: the tools of that major --------------------------------------------
+def tool(name: str, fallback: str | None = None) -> str:
+    """name-N from PATH or /usr/lib/llvm-N/bin, else fallback, else fatal."""
+    for candidate in (f"{name}-{llvm_major}", f"/usr/lib/llvm-{llvm_major}/bin/{name}"):
+        path = shutil.which(candidate)
+        if path:
+            return path
+    if fallback:
+        path = shutil.which(fallback)
+        if path:
+            lit_config.note(f"tests/pass: no {name} for LLVM {llvm_major}, using {path}")
+            return path
+    lit_config.fatal(f"tests/pass: {name}-{llvm_major} not found; install llvm-{llvm_major} / clang-{llvm_major}")
+
+
+clang = tool("clang")
+opt = tool("opt")
+llc = tool("llc")
+filecheck = tool("FileCheck")
+readelf = tool("llvm-readelf", fallback="llvm-readelf-19")
+
+# <linux/bpf.h> includes <asm/types.h>, which Debian keeps under the
+# multiarch directory; -target bpf does not look there by itself.
+try:
+    multiarch = subprocess.run(
+        ["gcc", "-print-multiarch"], capture_output=True, text=True, check=True
+    ).stdout.strip()
+except (OSError, subprocess.CalledProcessError):
+    multiarch = ""
+multiarch_include = f" -I/usr/include/{multiarch}" if multiarch else ""
+
+
+# --- Step 4: substitutions and features ------------------------------------------
+# lit applies substitutions in order and treats each key as a regex: keep a
+# key before any key that is a prefix of it (%clang_bpf before %clang).
+config.substitutions.append(
+    (
+        "%clang_bpf",
+        f"{clang} -target bpf -O2 -g -fprofile-instr-generate -fcoverage-mapping{multiarch_include}",
+    )
+)
+config.substitutions.append(("%clang", clang))
+config.substitutions.append(("%opt", f"{opt} -load-pass-plugin={plugin}"))
+config.substitutions.append(("%llc", llc))
+config.substitutions.append(("%readelf", readelf))
+config.substitutions.append(("%plugin", plugin))
+config.substitutions.append(("%llvm_major", str(llvm_major)))
+config.substitutions.append((r"(?<![-\w/.])FileCheck(?![-\w.])", filecheck))
+
+config.available_features.add(f"llvm-{llvm_major}")
+for k in range(MIN_LLVM, llvm_major + 1):
+    config.available_features.add(f"llvm-ge-{k}")
+
+config.test_exec_root = lit_config.params.get("out") or os.path.join(
+    tempfile.gettempdir(), "bpfcov-lit", f"llvm-{llvm_major}"
+)
+
+lit_config.note(f"tests/pass: LLVM {llvm_major}, plugin {plugin}")

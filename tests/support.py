@@ -1,0 +1,116 @@
+"""Shared helpers of the test suite: building with bpfcov-cc, loading with bpftool."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import subprocess
+import sys
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from bpfcov_build import bpf, toolchain
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples"
+BPFFS = Path("/sys/fs/bpf")
+
+
+def multiarch_include() -> str:
+    """-I for <asm/types.h>, which linux/bpf.h needs on Debian."""
+    arch = subprocess.run(
+        ["gcc", "-print-multiarch"], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    return f"-I/usr/include/{arch}"
+
+
+def llvm_majors() -> list[int]:
+    """Every LLVM major with both a clang and a bpfcov plugin here."""
+    return [n for n in toolchain.plugin_majors() if n in toolchain.installed_majors()]
+
+
+def script(name: str) -> str:
+    """A console script of the installed package (bpfcov-cc, bpfcov)."""
+    beside = Path(sys.executable).parent / name
+    found = str(beside) if beside.exists() else shutil.which(name)
+    assert found, f"{name} is not installed: pip install the package first"
+    return found
+
+
+def bpf_cflags() -> list[str]:
+    return ["-target", "bpf", "-O2", "-g", multiarch_include()]
+
+
+def build(source: Path, out: Path, major: int, *extra: str) -> Path:
+    """Compiles ``source`` with bpfcov-cc for LLVM ``major``; returns the .bpf.o."""
+    subprocess.run(
+        [
+            script("bpfcov-cc"),
+            f"--bpfcov-llvm={major}",
+            *bpf_cflags(),
+            *extra,
+            "-c",
+            str(source),
+            "-o",
+            str(out),
+        ],
+        check=True,
+    )
+    return out
+
+
+def build_plain(source: Path, out: Path, major: int) -> Path:
+    """The same source compiled by plain clang: the control."""
+    clang = toolchain.Toolchain(major).clang
+    subprocess.run([clang, *bpf_cflags(), "-c", str(source), "-o", str(out)], check=True)
+    return out
+
+
+@dataclass
+class Loaded:
+    """An object loaded with ``bpftool prog loadall``, pinned under ``pin_dir``."""
+
+    pin_dir: Path
+    progs: dict[str, int] = field(default_factory=dict)
+    maps: dict[str, int] = field(default_factory=dict)
+
+    def map_value(self, name: str) -> bytes:
+        return bpf.read_map_value(self.maps[name])
+
+    def write_map(self, name: str, value: bytes) -> None:
+        bpf.map_update(self.maps[name], (0).to_bytes(4, "little"), value)
+
+
+@contextlib.contextmanager
+def loaded(obj: Path) -> Iterator[Loaded]:
+    """Loads every program of ``obj`` into the kernel; unloads on exit."""
+    bpf.ensure_bpffs(BPFFS)
+    pin_dir = BPFFS / f"bpfcov-test-{uuid.uuid4().hex[:12]}"
+    pin_dir.mkdir()
+    result = Loaded(pin_dir)
+    try:
+        proc = subprocess.run(
+            ["bpftool", "prog", "loadall", obj, pin_dir, "pinmaps", pin_dir / "maps"],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert proc.returncode == 0, f"bpftool could not load {obj}:\n{proc.stderr}"
+        for entry in pin_dir.iterdir():
+            if entry.is_file():
+                result.progs[entry.name] = bpf.obj_get(entry)
+        maps_dir = pin_dir / "maps"
+        for entry in maps_dir.iterdir() if maps_dir.exists() else ():
+            fd = bpf.obj_get(entry)
+            result.maps[bpf.map_info(fd).name] = fd
+        yield result
+    finally:
+        for fd in [*result.progs.values(), *result.maps.values()]:
+            os.close(fd)
+        shutil.rmtree(pin_dir, ignore_errors=True)

@@ -1,0 +1,180 @@
+"""bpfcov-cc as a drop-in for clang: what it passes through, what it instruments."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+from elftools.elf.elffile import ELFFile
+from support import EXAMPLES, bpf_cflags, llvm_majors, script
+
+from bpfcov_build import toolchain
+from bpfcov_build.cc_wrapper import classify, mapping_object_path
+
+XDP = EXAMPLES / "xdp" / "xdp_parser.bpf.c"
+MAJOR = max(llvm_majors())
+HOST_C = "int main(void) { return 3; }\n"
+
+
+def cc(
+    *args: str | Path, cwd: Path | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(
+        [script("bpfcov-cc"), f"--bpfcov-llvm={MAJOR}", *map(str, args)],
+        capture_output=True,
+        cwd=cwd,
+        env={**os.environ, **(env or {})},
+        check=False,
+    )
+
+
+def clang(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(
+        [toolchain.Toolchain(MAJOR).clang, *map(str, args)],
+        capture_output=True,
+        cwd=cwd,
+        check=False,
+    )
+
+
+def sections(path: Path) -> list[str]:
+    with path.open("rb") as f:
+        return [s.name for s in ELFFile(f).iter_sections()]
+
+
+def test_host_compile_is_clangs(tmp_path: Path) -> None:
+    (tmp_path / "m.c").write_text(HOST_C)
+    ours = cc("-O2", "m.c", "-o", "ours", cwd=tmp_path)
+    theirs = clang("-O2", "m.c", "-o", "theirs", cwd=tmp_path)
+    assert (ours.returncode, ours.stdout, ours.stderr) == (0, b"", b"")
+    assert theirs.returncode == 0
+    assert subprocess.run([tmp_path / "ours"], check=False).returncode == 3
+    assert "__llvm_prf_cnts" not in sections(tmp_path / "ours")
+
+
+def test_preprocess_only_is_clangs(tmp_path: Path) -> None:
+    args = ["-E", *bpf_cflags(), str(XDP)]
+    assert cc(*args).stdout == clang(*args).stdout
+
+
+@pytest.mark.parametrize("args", [["--version"], ["-xc", "-", "-fsyntax-only", "-Wall"]])
+def test_other_invocations_are_clangs(args: list[str], tmp_path: Path) -> None:
+    ours = subprocess.run(
+        [script("bpfcov-cc"), f"--bpfcov-llvm={MAJOR}", *args],
+        input=b"int f(void) { int x; return x; }\n",
+        capture_output=True,
+        check=False,
+        cwd=tmp_path,
+    )
+    theirs = subprocess.run(
+        [toolchain.Toolchain(MAJOR).clang, *args],
+        input=b"int f(void) { int x; return x; }\n",
+        capture_output=True,
+        check=False,
+        cwd=tmp_path,
+    )
+    assert (ours.returncode, ours.stdout, ours.stderr) == (
+        theirs.returncode,
+        theirs.stdout,
+        theirs.stderr,
+    )
+
+
+def test_clang_errors_are_shown_as_clang_shows_them(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.bpf.c"
+    bad.write_text("int f(void) { return nope; }\n")
+    ours = cc(*bpf_cflags(), "-c", bad, "-o", tmp_path / "bad.bpf.o")
+    theirs = clang(*bpf_cflags(), "-c", bad, "-o", tmp_path / "bad.bpf.o")
+    assert ours.returncode == theirs.returncode != 0
+    assert b"use of undeclared identifier 'nope'" in ours.stderr
+    assert b"Traceback" not in ours.stderr
+    assert not (tmp_path / "bad.bpf.o").exists()
+
+
+def test_bpf_compile_writes_both_objects(tmp_path: Path) -> None:
+    out = tmp_path / "xdp.bpf.o"
+    result = cc(*bpf_cflags(), "-mcpu=v3", "-c", XDP, "-o", out)
+    assert result.returncode == 0, result.stderr.decode()
+    assert result.stdout == result.stderr == b""
+    assert ".data.profc" in sections(out)
+    assert "__llvm_covfun" in sections(tmp_path / "xdp.bpf.obj")
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_default_output_name_and_response_file(tmp_path: Path) -> None:
+    rsp = tmp_path / "flags.rsp"
+    rsp.write_text(" ".join([*bpf_cflags(), "-c", f'"{XDP}"']))
+    result = cc(f"@{rsp}", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr.decode()
+    assert ".data.profc" in sections(tmp_path / "xdp_parser.bpf.o")
+    assert (tmp_path / "xdp_parser.bpf.obj").exists()
+
+
+def test_dependency_file_names_the_real_object_and_inputs(tmp_path: Path) -> None:
+    out = tmp_path / "xdp.bpf.o"
+    result = cc(*bpf_cflags(), "-MD", "-c", XDP, "-o", out)
+    assert result.returncode == 0, result.stderr.decode()
+    deps = (tmp_path / "xdp.bpf.d").read_text()
+    assert deps.startswith(f"{out}:")
+    assert str(XDP) in deps
+    assert "bpf_helpers.h" in deps
+
+
+def test_disable_passes_bpf_compiles_through(tmp_path: Path) -> None:
+    out = tmp_path / "plain.bpf.o"
+    result = cc(*bpf_cflags(), "-c", XDP, "-o", out, env={"BPFCOV_DISABLE": "1"})
+    assert result.returncode == 0, result.stderr.decode()
+    assert ".data.profc" not in sections(out)
+    assert not mapping_object_path(out).exists()
+
+
+def test_unwritable_output_is_one_line(tmp_path: Path) -> None:
+    result = cc(*bpf_cflags(), "-c", XDP, "-o", tmp_path / "missing" / "x.bpf.o")
+    assert result.returncode != 0
+    lines = result.stderr.decode().strip().splitlines()
+    assert lines == [
+        f"bpfcov-cc: error: cannot write {tmp_path}/missing/x.bpf.o: "
+        f"no such directory {tmp_path}/missing"
+    ]
+
+
+def test_unknown_llvm_is_one_line() -> None:
+    result = subprocess.run(
+        [script("bpfcov-cc"), "--bpfcov-llvm=9", "--version"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert result.stderr == (
+        "bpfcov-cc: error: LLVM 9 is not supported; bpfcov supports LLVM 14 and newer\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "instrumented"),
+    [
+        (["-target", "bpf", "-c", "a.c"], True),
+        (["--target=bpfel", "-O2", "-c", "a.c", "-o", "a.o"], True),
+        (["-target", "bpfeb", "-c", "-x", "c", "a.src"], True),
+        (["-target", "bpf", "-S", "a.c"], False),
+        (["-target", "bpf", "-c", "-emit-llvm", "a.c"], False),
+        (["-target", "bpf", "-c", "a.S"], False),
+        (["-target", "x86_64-linux-gnu", "-c", "a.c"], False),
+        (["-target", "bpf", "a.c"], False),
+        (["-target", "bpf", "-c", "a.c", "-include", "b.c"], True),
+    ],
+)
+def test_classify(args: list[str], instrumented: bool) -> None:
+    compile_ = classify(args)
+    assert (compile_ is not None) == instrumented
+    if compile_ is not None:
+        assert compile_.sources == [a for a in args if a.startswith("a.") and a != "a.o"]
+
+
+def test_mapping_object_path() -> None:
+    assert mapping_object_path(Path("d/x.bpf.o")) == Path("d/x.bpf.obj")
+    assert mapping_object_path(Path("x.o")) == Path("x.obj")
+    assert mapping_object_path(Path("x.elf")) == Path("x.elf.obj")
