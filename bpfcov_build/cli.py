@@ -11,8 +11,8 @@ import logging
 import sys
 from typing import TYPE_CHECKING
 
-from bpfcov_build import __version__, toolchain
-from bpfcov_build.errors import BpfcovError
+from bpfcov_build import __version__, cmd_gen, cmd_out, toolchain
+from bpfcov_build.errors import BpfcovError, ToolFailedError
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -31,7 +31,6 @@ and read the coverage of what ran in the kernel with llvm-cov."""
 
 def _version(args: argparse.Namespace) -> int:
     """Prints the version, the LLVM majors found and the plugins built."""
-    del args
     print(f"bpfcov {__version__}")
     plugins = set(toolchain.plugin_majors())
     for major in toolchain.installed_majors():
@@ -40,9 +39,7 @@ def _version(args: argparse.Namespace) -> int:
     return 0
 
 
-_COMMANDS: dict[str, tuple[str, Callable[[argparse.Namespace], int]]] = {
-    "version": ("print the version, the LLVM toolchains found and their plugins", _version),
-}
+_VERSION_HELP = "print the version, the LLVM toolchains found and their plugins"
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -55,8 +52,12 @@ def _parser() -> argparse.ArgumentParser:
         parents=[common],
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name, (help_text, _) in _COMMANDS.items():
-        sub.add_parser(name, help=help_text, description=help_text, parents=[common])
+    cmd_gen.add_parser(sub, [common])
+    cmd_out.add_parser(sub, [common])
+    version = sub.add_parser(
+        "version", help=_VERSION_HELP, description=_VERSION_HELP, parents=[common]
+    )
+    version.set_defaults(func=_version)
     return parser
 
 
@@ -70,8 +71,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 0
+    func: Callable[[argparse.Namespace], int] = args.func
     try:
-        return _COMMANDS[args.command][1](args)
+        return func(args)
+    except ToolFailedError as exc:
+        if exc.stderr:
+            sys.stderr.write(exc.stderr)
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return 1
     except BpfcovError as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return 1

@@ -20,6 +20,8 @@ if TYPE_CHECKING:
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 BPFFS = Path("/sys/fs/bpf")
+XDP_SOURCE = EXAMPLES / "xdp" / "xdp_parser.bpf.c"
+TP_SOURCE = EXAMPLES / "tracepoint" / "sys_enter.bpf.c"
 
 
 def multiarch_include() -> str:

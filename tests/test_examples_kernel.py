@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 from elftools.elf.elffile import ELFFile
-from support import EXAMPLES, Loaded, build, build_plain, llvm_majors, loaded
+from support import TP_SOURCE, XDP_SOURCE, Loaded, build_plain, llvm_majors, loaded
 
 from bpfcov_build import bpf, toolchain
 from bpfcov_build.layout import Section, parse_object_info
@@ -25,8 +25,6 @@ if TYPE_CHECKING:
     from pathlib import Path
 
 MAJORS = llvm_majors()
-XDP_SOURCE = EXAMPLES / "xdp" / "xdp_parser.bpf.c"
-TP_SOURCE = EXAMPLES / "tracepoint" / "sys_enter.bpf.c"
 
 XDP_DROP, XDP_PASS = 1, 2
 ETH_P_IP, ETH_P_IPV6, ETH_P_8021Q = 0x0800, 0x86DD, 0x8100
@@ -177,21 +175,6 @@ def name_of(name_ref: int) -> str:
         if int.from_bytes(hashlib.md5(name.encode()).digest()[:8], "little") == name_ref:
             return name
     return hex(name_ref)
-
-
-@pytest.fixture(scope="module", params=MAJORS, ids=[f"llvm{n}" for n in MAJORS])
-def major(request: pytest.FixtureRequest) -> int:
-    return int(request.param)
-
-
-@pytest.fixture(scope="module")
-def xdp_obj(major: int, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build(XDP_SOURCE, tmp_path_factory.mktemp("xdp") / "xdp_parser.bpf.o", major)
-
-
-@pytest.fixture(scope="module")
-def tp_obj(major: int, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build(TP_SOURCE, tmp_path_factory.mktemp("tp") / "sys_enter.bpf.o", major)
 
 
 def test_llvm_14_and_19_are_covered() -> None:

@@ -125,6 +125,14 @@ def tool(name: str, fallback: str | None = None) -> str:
     lit_config.fatal(f"tests/pass: {name}-{llvm_major} not found; install llvm-{llvm_major} / clang-{llvm_major}")
 
 
+# lit runs a plain `not` itself but `not --crash` with LLVM's `not` program,
+# which llvm-N-tools installs (with FileCheck) in /usr/lib/llvm-N/bin only.
+llvm_bindir = f"/usr/lib/llvm-{llvm_major}/bin"
+if os.path.isfile(os.path.join(llvm_bindir, "not")):
+    config.environment["PATH"] = os.pathsep.join([llvm_bindir, config.environment.get("PATH", "")])
+elif not shutil.which("not"):
+    lit_config.warning(f"tests/pass: LLVM's `not` not found; the `not --crash` RUN lines will fail")
+
 clang = tool("clang")
 opt = tool("opt")
 llc = tool("llc")

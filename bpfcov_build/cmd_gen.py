@@ -1,0 +1,94 @@
+"""``bpfcov gen``: coverage maps → one ``.profraw`` per instrumented object."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import shutil
+from pathlib import Path
+
+from bpfcov_build import bpf
+from bpfcov_build.collect import live_groups, pinned_groups, read_group, write_coverage
+from bpfcov_build.errors import BpfcovError
+
+__all__ = ["add_parser", "main"]
+
+log = logging.getLogger("bpfcov")
+
+HELP = "write the coverage of a run (or of what is loaded now) as .profraw files"
+EPILOG = """\
+examples:
+  bpfcov gen /sys/fs/bpf/bpfcov/run-1             one X.profraw per object, here
+  bpfcov gen -o xdp.profraw /sys/fs/bpf/bpfcov/run-1
+  bpfcov gen --unpin -o out/ /sys/fs/bpf/bpfcov/run-1   then remove the pins
+  bpfcov gen --live -o snap/                      programs loaded now, no restart
+
+Each profile is written in the raw format of the LLVM that compiled its object,
+atomically, with X.profraw.json beside it naming the object for bpfcov out."""
+
+
+def add_parser(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser], parents: list[argparse.ArgumentParser]
+) -> None:
+    """Adds ``gen`` to the subcommands."""
+    p = sub.add_parser(
+        "gen",
+        help=HELP,
+        description=HELP,
+        epilog=EPILOG,
+        parents=parents,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("run", nargs="?", type=Path, help="the run directory bpfcov run printed")
+    p.add_argument(
+        "--live",
+        action="store_true",
+        help="read the instrumented programs loaded in the kernel now",
+    )
+    p.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        default=Path(),
+        help="a .profraw file (one object) or a directory (default: .)",
+    )
+    p.add_argument(
+        "--unpin", action="store_true", help="remove the run's pins once every profile is written"
+    )
+    p.set_defaults(func=main)
+
+
+def main(args: argparse.Namespace) -> int:
+    """Runs ``bpfcov gen``."""
+    if (args.run is None) == (not args.live):
+        msg = "give a run directory or --live (not both)"
+        raise BpfcovError(msg)
+    if args.live and args.unpin:
+        msg = "--unpin goes with a run directory, not --live"
+        raise BpfcovError(msg)
+    bpf.ensure_bpffs()
+    groups = live_groups() if args.live else pinned_groups(args.run)
+    coverages = [read_group(g) for g in groups]
+    out: Path = args.output
+    to_dir = out.is_dir() or str(out).endswith("/") or len(coverages) > 1
+    if to_dir:
+        out.mkdir(parents=True, exist_ok=True)
+    seen: dict[str, int] = {}
+    for cov in coverages:
+        if to_dir:
+            n = seen[cov.stem] = seen.get(cov.stem, 0) + 1
+            path = out / (f"{cov.stem}.profraw" if n == 1 else f"{cov.stem}.{n}.profraw")
+        else:
+            path = out
+        write_coverage(cov, path)
+        print(path)
+        log.info(
+            "%s: %d functions, LLVM %d, raw version %d",
+            path,
+            len(cov.profile.records),
+            cov.info.llvm_major,
+            cov.profile.version,
+        )
+    if args.unpin:
+        shutil.rmtree(args.run)
+    return 0

@@ -1,0 +1,185 @@
+"""From coverage maps to raw profiles: ``bpfcov gen``'s core.
+
+The maps of one instrumented object (one per :class:`~bpfcov_build.layout.Section`)
+are found either pinned under a run directory (``bpfcov run`` pins each object's
+maps in a subdirectory of its own) or live in the kernel, by scanning every map
+and grouping the coverage maps by BTF id. Each group gives one
+:class:`~bpfcov_build.profraw.RawProfile` in the raw version the object records.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import struct
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from bpfcov_build import bpf
+from bpfcov_build.errors import FormatError, NotFoundError
+from bpfcov_build.layout import Section, map_name, parse_object_info, pin_name
+from bpfcov_build.profraw import FunctionRecord, RawProfile, layout_for, write_profraw
+
+if TYPE_CHECKING:
+    from bpfcov_build.layout import ObjectInfo
+
+__all__ = [
+    "Coverage",
+    "MapGroup",
+    "live_groups",
+    "pinned_groups",
+    "read_group",
+    "read_sidecar",
+    "sidecar",
+    "write_coverage",
+]
+
+_REQUIRED = (Section.COUNTERS, Section.DATA, Section.NAMES, Section.COVMAP)
+_BY_MAP_NAME = {map_name(s): s for s in Section}
+
+
+@dataclass(frozen=True)
+class MapGroup:
+    """The coverage maps of one loaded object: a map value per section."""
+
+    label: str
+    values: dict[Section, bytes]
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """One object's counts, as a raw profile, and what the object says of itself."""
+
+    label: str
+    info: ObjectInfo
+    profile: RawProfile
+
+    @property
+    def stem(self) -> str:
+        """A file-name stem for this object: its mapping object's name, or the label."""
+        name = Path(self.info.object_path).name
+        return name.removesuffix(".obj") or self.label
+
+
+def _read_fd(fd: int) -> bytes:
+    with bpf.owned_fd(fd):
+        return bpf.read_map_value(fd)
+
+
+def pinned_groups(run_dir: Path) -> list[MapGroup]:
+    """The objects pinned under ``run_dir``, one subdirectory each."""
+    if not run_dir.is_dir():
+        msg = f"{run_dir}: no such run directory (see bpfcov run's output, or bpfcov list)"
+        raise NotFoundError(msg)
+    groups = []
+    for sub in sorted(p for p in run_dir.iterdir() if p.is_dir()):
+        values = {}
+        for section in Section:
+            pin = sub / pin_name(section)
+            if pin.exists():
+                values[section] = _read_fd(bpf.obj_get(pin, read_only=True))
+        if values:
+            groups.append(MapGroup(sub.name, values))
+    if not groups:
+        msg = f"{run_dir}: holds no coverage maps; was the program built with bpfcov-cc?"
+        raise NotFoundError(msg)
+    return groups
+
+
+def live_groups() -> list[MapGroup]:
+    """Coverage maps of every instrumented object loaded now, grouped by BTF id."""
+    by_btf: dict[int, dict[Section, bytes]] = {}
+    for map_id in bpf.map_ids():
+        try:
+            fd = bpf.map_fd_by_id(map_id, read_only=True)
+        except bpf.BpfSyscallError:
+            continue  # freed meanwhile
+        with bpf.owned_fd(fd):
+            info = bpf.map_info(fd)
+            section = _BY_MAP_NAME.get(info.name)
+            if section is None or info.btf_id == 0:
+                continue
+            by_btf.setdefault(info.btf_id, {})[section] = bpf.read_map_value(fd)
+    groups = [MapGroup(f"btf{btf}", values) for btf, values in sorted(by_btf.items())]
+    if not groups:
+        msg = "no instrumented BPF object is loaded (built with bpfcov-cc, with -g)"
+        raise NotFoundError(msg)
+    return groups
+
+
+def read_group(group: MapGroup) -> Coverage:
+    """The raw profile of one object's maps."""
+    missing = [s.value for s in _REQUIRED if s not in group.values]
+    if missing:
+        msg = f"{group.label}: coverage maps missing: {', '.join(missing)}"
+        raise FormatError(msg)
+    info = parse_object_info(group.values[Section.COVMAP])
+    layout = layout_for(info.raw_version)
+    if info.llvm_major not in layout.llvm_majors:
+        msg = (
+            f"{group.label}: built by LLVM {info.llvm_major}, which bpfcov does not know "
+            f"to write raw profile version {info.raw_version}"
+        )
+        raise FormatError(msg)
+    data = group.values[Section.DATA]
+    counters = group.values[Section.COUNTERS]
+    bitmaps = group.values.get(Section.BITMAPS, b"")
+    if len(data) % layout.record_size:
+        msg = f"{group.label}: {Section.DATA} is not a whole number of data records"
+        raise FormatError(msg)
+    records = []
+    for offset in range(0, len(data), layout.record_size):
+        rec = layout.unpack_record(data, offset)
+        start, count = rec["CounterPtr"][0], rec["NumCounters"][0]
+        if start % 8 or start + 8 * count > len(counters):
+            msg = f"{group.label}: a data record points outside {Section.COUNTERS}"
+            raise FormatError(msg)
+        bitmap = b""
+        if "NumBitmapBytes" in rec:
+            bm_start, bm_len = rec["BitmapPtr"][0], rec["NumBitmapBytes"][0]
+            if bm_start + bm_len > len(bitmaps):
+                msg = f"{group.label}: a data record points outside {Section.BITMAPS}"
+                raise FormatError(msg)
+            bitmap = bitmaps[bm_start : bm_start + bm_len]
+        records.append(
+            FunctionRecord(
+                name_ref=rec["NameRef"][0],
+                func_hash=rec["FuncHash"][0],
+                counters=struct.unpack_from(f"<{count}Q", counters, start),
+                num_value_sites=tuple(rec["NumValueSites"]),
+                bitmap=bitmap,
+            )
+        )
+    profile = RawProfile(
+        version=info.raw_version, records=tuple(records), names=group.values[Section.NAMES]
+    )
+    return Coverage(group.label, info, profile)
+
+
+def sidecar(profraw: Path) -> Path:
+    """Where ``bpfcov gen`` notes which object a profile belongs to."""
+    return profraw.with_name(profraw.name + ".json")
+
+
+def write_coverage(coverage: Coverage, path: Path) -> None:
+    """Writes the profile atomically, with its sidecar (object path, LLVM major)."""
+    note = {"object": coverage.info.object_path, "llvm_major": coverage.info.llvm_major}
+    tmp = sidecar(path).with_name(f".{sidecar(path).name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_text(json.dumps(note) + "\n", encoding="utf-8")
+        tmp.chmod(0o600)
+        tmp.replace(sidecar(path))
+    finally:
+        tmp.unlink(missing_ok=True)
+    write_profraw(path, coverage.profile)
+
+
+def read_sidecar(profraw: Path) -> dict[str, object]:
+    """What :func:`write_coverage` noted about ``profraw``; empty when nothing."""
+    with contextlib.suppress(OSError, ValueError):
+        note = json.loads(sidecar(profraw).read_text(encoding="utf-8"))
+        if isinstance(note, dict):
+            return note
+    return {}

@@ -1,0 +1,171 @@
+"""``bpfcov out``: merge raw profiles and render them with llvm-cov.
+
+Profiles and objects must all come from one LLVM major (each llvm-profdata reads
+only its own raw version, each llvm-cov only as new a profile as its own). The
+object of each profile is the one ``bpfcov gen`` noted beside it, unless given.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from bpfcov_build import toolchain
+from bpfcov_build.collect import read_sidecar
+from bpfcov_build.errors import BpfcovError, FormatError, NotFoundError
+from bpfcov_build.proc import Run
+from bpfcov_build.profraw import LAYOUTS, RAW_MAGIC
+
+__all__ = ["FORMATS", "Report", "render"]
+
+#: Output formats: what ``-o`` names, and the llvm-cov command behind it.
+FORMATS = {
+    "html": "a directory of annotated sources (llvm-cov show -format=html)",
+    "json": "a file, llvm-cov export's JSON",
+    "lcov": "a file, LCOV tracefile (llvm-cov export -format=lcov)",
+    "text": "a summary table per file on stdout (llvm-cov report)",
+}
+
+
+@dataclass(frozen=True)
+class Report:
+    """What to render: profiles, objects (found when empty), format and output."""
+
+    profiles: tuple[Path, ...]
+    objects: tuple[Path, ...]
+    fmt: str
+    output: Path | None
+
+
+def _raw_version(path: Path) -> int:
+    try:
+        with path.open("rb") as f:
+            head = f.read(16)
+    except OSError as exc:
+        msg = f"{path}: cannot read: {exc.strerror}"
+        raise NotFoundError(msg) from exc
+    if len(head) < 16 or int.from_bytes(head[:8], "little") != RAW_MAGIC:
+        msg = f"{path}: not an LLVM raw profile (.profraw)"
+        raise FormatError(msg)
+    return int.from_bytes(head[8:16], "little") & 0xFFFFFFFF
+
+
+def _major_of(path: Path) -> int:
+    """The LLVM major that must read ``path``: noted by gen, else from its version."""
+    version = _raw_version(path)
+    layout = LAYOUTS.get(version)
+    if layout is None:
+        msg = f"{path}: raw profile version {version}, which no supported LLVM writes"
+        raise FormatError(msg)
+    noted = read_sidecar(path).get("llvm_major")
+    if isinstance(noted, int):
+        if noted not in layout.llvm_majors:
+            msg = f"{path}: raw version {version} does not belong to LLVM {noted}"
+            raise FormatError(msg)
+        return noted
+    installed = [n for n in layout.llvm_majors if n in toolchain.installed_majors()]
+    return installed[-1] if installed else layout.llvm_majors[-1]
+
+
+def _objects(report: Report) -> list[Path]:
+    if report.objects:
+        objects = list(report.objects)
+    else:
+        found: dict[str, None] = {}
+        for profile in report.profiles:
+            obj = read_sidecar(profile).get("object")
+            if not isinstance(obj, str) or not obj:
+                msg = f"{profile}: which object it belongs to is not known; give --object X.bpf.obj"
+                raise NotFoundError(msg)
+            found[obj] = None
+        objects = [Path(o) for o in found]
+    for obj in objects:
+        if not obj.is_file():
+            msg = f"{obj}: no such object; rebuild it with bpfcov-cc or give --object"
+            raise NotFoundError(msg)
+    return objects
+
+
+def render(report: Report) -> str:
+    """Merges the profiles and renders them; returns what goes to stdout."""
+    majors = {p: _major_of(p) for p in report.profiles}
+    distinct = sorted(set(majors.values()))
+    if len(distinct) > 1:
+        msg = (
+            f"profiles from LLVM {' and '.join(map(str, distinct))} cannot be merged; "
+            "run bpfcov out once per LLVM"
+        )
+        raise BpfcovError(msg)
+    chain = toolchain.Toolchain(distinct[0])
+    objects = _objects(report)
+    with tempfile.TemporaryDirectory(prefix="bpfcov-out-") as work:
+        merged = Path(work) / "merged.profdata"
+        Run(what="merging the profiles").capture(
+            [chain.llvm_profdata, "merge", "-sparse", *report.profiles, "-o", merged]
+        )
+        object_args: list[str | Path] = [objects[0]]
+        for extra in objects[1:]:
+            object_args += ["-object", extra]
+        common = [*object_args, f"-instr-profile={merged}"]
+        return _render(chain, report, common, Path(work))
+
+
+def _render(
+    chain: toolchain.Toolchain, report: Report, common: list[str | Path], work: Path
+) -> str:
+    cov = chain.llvm_cov
+    what = Run(what=f"writing the {report.fmt} report")
+    if report.fmt == "text":
+        out = what.capture([cov, "report", "-show-branch-summary", *common])
+        if report.output is not None:
+            _replace(report.output, out.encode())
+            return ""
+        return out
+    if report.output is None:
+        msg = f"-f {report.fmt} needs -o: {FORMATS[report.fmt]}"
+        raise BpfcovError(msg)
+    if report.fmt == "html":
+        staging = work / "html"
+        what.capture(
+            [
+                cov,
+                "show",
+                "-format=html",
+                "-show-branches=count",
+                "-show-line-counts-or-regions",
+                f"-output-dir={staging}",
+                *common,
+            ]
+        )
+        _replace_dir(report.output, staging)
+        return ""
+    export_format = "lcov" if report.fmt == "lcov" else "text"
+    out = what.capture([cov, "export", f"-format={export_format}", *common])
+    _replace(report.output, out.encode())
+    return ""
+
+
+def _replace(path: Path, data: bytes) -> None:
+    """Writes ``path`` whole or not at all."""
+    tmp = path.with_name(f".{path.name}.bpfcov.tmp")
+    try:
+        tmp.write_bytes(data)
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _replace_dir(path: Path, staged: Path) -> None:
+    """Moves the finished ``staged`` directory to ``path``, replacing an old report."""
+    tmp = path.with_name(f".{path.name}.bpfcov.tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    shutil.copytree(staged, tmp)
+    if path.exists():
+        old = path.with_name(f".{path.name}.bpfcov.old")
+        path.replace(old)
+        tmp.replace(path)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        tmp.replace(path)

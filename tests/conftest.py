@@ -1,0 +1,28 @@
+"""Fixtures shared by the kernel tests: one instrumented build of each example per LLVM."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pytest
+from support import TP_SOURCE, XDP_SOURCE, build, llvm_majors
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+MAJORS = llvm_majors()
+
+
+@pytest.fixture(scope="module", params=MAJORS, ids=[f"llvm{n}" for n in MAJORS])
+def major(request: pytest.FixtureRequest) -> int:
+    return int(request.param)
+
+
+@pytest.fixture(scope="module")
+def xdp_obj(major: int, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build(XDP_SOURCE, tmp_path_factory.mktemp("xdp") / "xdp_parser.bpf.o", major)
+
+
+@pytest.fixture(scope="module")
+def tp_obj(major: int, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build(TP_SOURCE, tmp_path_factory.mktemp("tp") / "sys_enter.bpf.o", major)

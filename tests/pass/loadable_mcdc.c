@@ -1,0 +1,84 @@
+// REQUIRES: llvm-ge-18
+// RUN: %clang_bpf -fcoverage-mcdc -S -emit-llvm %s -o %t.ll
+// RUN: FileCheck %s --check-prefix=INPUT --input-file=%t.ll
+// RUN: %opt -passes=bpf-cov -S %t.ll -o %t.out.ll
+// RUN: FileCheck %s --input-file=%t.out.ll
+// RUN: %llc -march=bpf -filetype=obj %t.out.ll -o %t.o
+// RUN: %readelf -S -s %t.o | FileCheck %s --check-prefix=OBJ
+//
+// With -fcoverage-mcdc (clang >= 18) every function gets an MC/DC bitmap
+// __profbm_<fn> in __llvm_prf_bits, [0 x i8] for functions without a
+// decision. Loadable mode moves the non-empty bitmaps into .data.profbm,
+// byte-packed in record order (external, align 1, with debug info), removes
+// the empty ones, and writes each record's BitmapPtr as the byte offset of the
+// function's bitmap in .data.profbm (for a function without a bitmap: the
+// offset where it would start; it has NumBitmapBytes 0). The bitmap updates in
+// the code (load / or / store of an i8, at a computed byte for the 2-byte
+// bitmap) still go to the same globals.
+//
+// Bitmap sizes here: no_decision 0, two_conds 1, many_conds 2, also_none 0,
+// last 1 byte, so the offsets are 0, 0, 1, 3, 3 and .data.profbm is 4 bytes.
+
+int no_decision(int a) { return a + 1; }
+
+int two_conds(int a, int b) {
+  if (a > 0 && b > 0)
+    return 1;
+  return 0;
+}
+
+int many_conds(int a, int b, int c, int d, int e) {
+  if ((a > 0 || b > 0) && (c > 0 || d > 0) && e > 0)
+    return 1;
+  return 0;
+}
+
+int also_none(int a) { return a * 3; }
+
+int last(int a, int b) { return (a > 0 || b > 0) ? 5 : 6; }
+
+// INPUT-DAG: @__profbm_no_decision = private global [0 x i8] zeroinitializer, section "__llvm_prf_bits"
+// INPUT-DAG: @__profbm_two_conds = private global [1 x i8] zeroinitializer, section "__llvm_prf_bits"
+// INPUT-DAG: @__profbm_many_conds = private global [2 x i8] zeroinitializer, section "__llvm_prf_bits"
+// INPUT-DAG: @__profbm_also_none = private global [0 x i8] zeroinitializer, section "__llvm_prf_bits"
+// INPUT-DAG: @__profbm_last = private global [1 x i8] zeroinitializer, section "__llvm_prf_bits"
+
+// CHECK-NOT: __llvm_prf_bits
+// CHECK-NOT: @__profbm_no_decision
+// CHECK-NOT: @__profbm_also_none
+// CHECK:      {{^}}@__profbm_two_conds = dso_local global [1 x i8] zeroinitializer, section ".data.profbm", align 1, !dbg
+// CHECK-NEXT: {{^}}@__profbm_many_conds = dso_local global [2 x i8] zeroinitializer, section ".data.profbm", align 1, !dbg
+// CHECK-NEXT: {{^}}@__profbm_last = dso_local global [1 x i8] zeroinitializer, section ".data.profbm", align 1, !dbg
+// CHECK-NOT: @__profbm_no_decision
+// CHECK-NOT: @__profbm_also_none
+
+// CHECK:      {{^}}@__profd_no_decision_BitmapPtr = dso_local constant i64 0,
+// CHECK:      {{^}}@__profd_no_decision_NumBitmapBytes = dso_local constant i32 0,
+// CHECK:      {{^}}@__profd_two_conds_BitmapPtr = dso_local constant i64 0,
+// CHECK:      {{^}}@__profd_two_conds_NumBitmapBytes = dso_local constant i32 1,
+// CHECK:      {{^}}@__profd_many_conds_BitmapPtr = dso_local constant i64 1,
+// CHECK:      {{^}}@__profd_many_conds_NumBitmapBytes = dso_local constant i32 2,
+// CHECK:      {{^}}@__profd_also_none_BitmapPtr = dso_local constant i64 3,
+// CHECK:      {{^}}@__profd_also_none_NumBitmapBytes = dso_local constant i32 0,
+// CHECK:      {{^}}@__profd_last_BitmapPtr = dso_local constant i64 3,
+// CHECK:      {{^}}@__profd_last_NumBitmapBytes = dso_local constant i32 1,
+
+// CHECK-LABEL: define {{.*}}@many_conds(
+// CHECK:       [[BYTE:%[0-9]+]] = getelementptr inbounds i8, ptr @__profbm_many_conds, i64 %{{[0-9]+}}
+// CHECK:       [[OLD:%[0-9]+]] = load i8, ptr [[BYTE]], align 1
+// CHECK-NEXT:  [[NEW:%[0-9]+]] = or i8 [[OLD]],
+// CHECK-NEXT:  store i8 [[NEW]], ptr [[BYTE]], align 1
+// CHECK-LABEL: define {{.*}}@last(
+// CHECK:       [[OLD:%[0-9]+]] = load i8, ptr @__profbm_last, align 1
+// CHECK-NEXT:  [[NEW:%[0-9]+]] = or i8 [[OLD]],
+// CHECK-NEXT:  store i8 [[NEW]], ptr @__profbm_last, align 1
+
+// CHECK-DAG: !DIGlobalVariable(name: "__profbm_two_conds",
+// CHECK-DAG: !DIGlobalVariable(name: "__profbm_many_conds",
+// CHECK-DAG: !DIGlobalVariable(name: "__profbm_last",
+
+// OBJ:      [{{ *}}[[SEC:[0-9]+]]] .data.profbm PROGBITS {{[0-9a-f]+}} {{[0-9a-f]+}} 000004 00 WA 0 0 1
+// OBJ-NOT:  ] .data.profbm
+// OBJ-DAG:  0000000000000000 1 OBJECT GLOBAL DEFAULT [[SEC]] __profbm_two_conds
+// OBJ-DAG:  0000000000000001 2 OBJECT GLOBAL DEFAULT [[SEC]] __profbm_many_conds
+// OBJ-DAG:  0000000000000003 1 OBJECT GLOBAL DEFAULT [[SEC]] __profbm_last

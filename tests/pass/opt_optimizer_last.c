@@ -1,0 +1,19 @@
+// RUN: %clang_bpf -S -emit-llvm %s -o %t.ll
+// RUN: %opt -passes='default<O2>' -S %t.ll | FileCheck %s
+// RUN: %opt -passes='default<O0>' -S %t.ll | FileCheck %s
+// RUN: %opt -passes='default<Os>' -S %t.ll | FileCheck %s
+// RUN: %opt -passes=verify -S %t.ll | FileCheck %s --check-prefix=EXPLICIT
+//
+// The plugin registers loadable mode at the OptimizerLast extension point (for
+// clang -fpass-plugin), so every default pipeline that opt builds with the
+// plugin loaded runs it too: default<O2>, <O0> and <Os> all move the counters
+// to .data.profc. An explicit pipeline without bpf-cov does not (EXPLICIT).
+
+int prog(int x) { return x > 0 ? x : -x; }
+
+// CHECK: {{^}}@__profc_prog = dso_local global [2 x i64] zeroinitializer, section ".data.profc", align 8
+// CHECK: {{^}}@__bpfcov_raw_version =
+// CHECK-NOT: __llvm_prf_cnts
+
+// EXPLICIT: {{^}}@__profc_prog = private global [2 x i64] zeroinitializer, section "__llvm_prf_cnts"
+// EXPLICIT-NOT: .data.profc

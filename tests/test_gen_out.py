@@ -1,0 +1,88 @@
+"""bpfcov gen and out on a real run: kernel counts land in llvm-cov's report, exactly."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections import Counter
+from typing import TYPE_CHECKING
+
+import pytest
+from support import loaded, script
+from test_examples_kernel import PACKETS, model_xdp
+
+from bpfcov_build import bpf, profraw
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+
+def bpfcov(*args: object) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [script("bpfcov"), *map(str, args)], capture_output=True, text=True, check=False
+    )
+
+
+def test_run_to_llvm_cov_export(xdp_obj: Path, major: int, tmp_path: Path) -> None:
+    xdp: Counter[str] = Counter()
+    port: Counter[str] = Counter()
+    with loaded(xdp_obj) as obj:
+        for packet, times in PACKETS:
+            bpf.prog_test_run(obj.progs["xdp_parser"], packet, repeat=times)
+            for _ in range(times):
+                model_xdp(packet, xdp, port)
+        gen = bpfcov("gen", "-o", tmp_path / "xdp.profraw", obj.pin_dir)
+        assert gen.returncode == 0, gen.stderr
+
+    raw = profraw.decode((tmp_path / "xdp.profraw").read_bytes())
+    assert raw.version == (10 if major >= 19 else 8)
+    assert (tmp_path / "xdp.profraw").stat().st_mode & 0o777 == 0o600
+
+    out = bpfcov("out", "-f", "json", "-o", tmp_path / "cov.json", tmp_path / "xdp.profraw")
+    assert out.returncode == 0, out.stderr
+    export = json.loads((tmp_path / "cov.json").read_text())["data"][0]
+    functions = {f["name"]: f for f in export["functions"]}
+    assert functions["xdp_parser"]["count"] == xdp["entry"]
+    verdict = functions["xdp_parser.bpf.c:port_verdict"]
+    assert verdict["count"] == port["entry"]
+    # Branches: [line, col, end line, end col, true count, false count, ...]
+    branches = sorted((b[0], b[4], b[5]) for b in verdict["branches"])
+    assert [(t, f) for _, t, f in branches] == [
+        (port["if_dns"], port["entry"] - port["if_dns"]),
+        (port["if_privileged"], port["entry"] - port["if_dns"] - port["if_privileged"]),
+    ]
+    parser_branches = {(b[0], b[1]): (b[4], b[5]) for b in functions["xdp_parser"]["branches"]}
+    # `ip->protocol == IPPROTO_UDP && ip->ihl == 5`: the right side's branch.
+    assert (xdp["and_rhs_true"], xdp["and_rhs"] - xdp["and_rhs_true"]) in parser_branches.values()
+
+    text = bpfcov("out", "-f", "text", tmp_path / "xdp.profraw")
+    assert text.returncode == 0, text.stderr
+    assert "xdp_parser.bpf.c" in text.stdout
+    assert "TOTAL" in text.stdout
+
+
+def test_mixed_llvm_profiles_are_refused(tmp_path: Path) -> None:
+    profiles = []
+    for version, major in ((8, 14), (10, 19)):
+        path = tmp_path / f"p{major}.profraw"
+        rec = profraw.FunctionRecord(1, 2, (3,), (0,) * (2 if version == 8 else 3))
+        profraw.write_profraw(path, profraw.RawProfile(version, (rec,), b""))
+        path.with_name(path.name + ".json").write_text(json.dumps({"llvm_major": major}))
+        profiles.append(path)
+    result = bpfcov("out", "-f", "text", "--object", "/nonexistent", *profiles)
+    assert result.returncode == 1
+    assert result.stderr == (
+        "bpfcov: error: profiles from LLVM 14 and 19 cannot be merged; "
+        "run bpfcov out once per LLVM\n"
+    )
+
+
+@pytest.mark.parametrize("content", [b"", b"not a profile at all", b"\x81rforpl\xff" + bytes(8)])
+def test_bad_profraw_is_one_line(content: bytes, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.profraw"
+    bad.write_bytes(content)
+    result = bpfcov("out", "-f", "text", bad)
+    assert result.returncode == 1
+    assert result.stderr.count("\n") == 1
+    assert result.stderr.startswith("bpfcov: error: ")
+    assert "Traceback" not in result.stderr
