@@ -21,11 +21,13 @@ Substitutions:
   %readelf      llvm-readelf-N (llvm-readelf-19 when N has none)
   %plugin       the plugin's path (for clang -fpass-plugin=)
   %llvm_major   N
+  %bpftool      bpftool (optional, see the bpftool feature)
   FileCheck     FileCheck-N
 
 Features, for REQUIRES / UNSUPPORTED / %if:
   llvm-N            the major under test
   llvm-ge-K         for every K from 14 up to N ("LLVM >= K")
+  bpftool           bpftool is installed (it reads BTF from an object file)
 """
 
 from __future__ import annotations
@@ -138,6 +140,8 @@ opt = tool("opt")
 llc = tool("llc")
 filecheck = tool("FileCheck")
 readelf = tool("llvm-readelf", fallback="llvm-readelf-19")
+# Optional: BTF checks that need it use %if bpftool.
+bpftool = shutil.which("bpftool") or shutil.which("/usr/sbin/bpftool")
 
 # <linux/bpf.h> includes <asm/types.h>, which Debian keeps under the
 # multiarch directory; -target bpf does not look there by itself.
@@ -165,9 +169,12 @@ config.substitutions.append(("%llc", llc))
 config.substitutions.append(("%readelf", readelf))
 config.substitutions.append(("%plugin", plugin))
 config.substitutions.append(("%llvm_major", str(llvm_major)))
+config.substitutions.append(("%bpftool", bpftool or "bpftool"))
 config.substitutions.append((r"(?<![-\w/.])FileCheck(?![-\w.])", filecheck))
 
 config.available_features.add(f"llvm-{llvm_major}")
+if bpftool:
+    config.available_features.add("bpftool")
 for k in range(MIN_LLVM, llvm_major + 1):
     config.available_features.add(f"llvm-ge-{k}")
 

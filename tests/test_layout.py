@@ -1,0 +1,56 @@
+"""The pass and the Python layout tables agree: field by field, section by section."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from elftools.elf.elffile import ELFFile
+
+from bpfcov_build.layout import OBJECT_INFO, Section, parse_object_info
+from bpfcov_build.profraw import LAYOUTS
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+
+def symbols(obj: Path) -> dict[str, tuple[str, int, int]]:
+    """name → (section, offset, size) of every symbol of ``obj``."""
+    with obj.open("rb") as f:
+        elf = ELFFile(f)
+        out = {}
+        for sym in elf.get_section_by_name(".symtab").iter_symbols():
+            index = sym["st_shndx"]
+            if isinstance(index, int):
+                out[sym.name] = (elf.get_section(index).name, sym["st_value"], sym["st_size"])
+        return out
+
+
+def test_data_record_fields_sit_where_the_raw_layout_has_them(xdp_obj: Path) -> None:
+    syms = symbols(xdp_obj)
+    with xdp_obj.open("rb") as f:
+        info = parse_object_info(ELFFile(f).get_section_by_name(Section.COVMAP.value).data())
+    layout = LAYOUTS[info.raw_version]
+    offset = 0
+    checked = 0
+    for row in layout.record:
+        if not row.is_padding:
+            section, value, size = syms[f"__profd_xdp_parser_{row.name}"]
+            assert (section, value, size) == (Section.DATA.value, offset, row.size), row.name
+            checked += 1
+        offset += row.size
+    assert offset == layout.record_size
+    assert checked == len([r for r in layout.record if not r.is_padding])
+    # The second function's record follows the first, whole.
+    section, value, _ = syms["__profd_xdp_parser_bpf_c_port_verdict_NameRef"]
+    assert (section, value) == (Section.DATA.value, layout.record_size)
+
+
+def test_object_info_sits_where_the_table_says(xdp_obj: Path) -> None:
+    syms = symbols(xdp_obj)
+    offset = 0
+    for name, row in OBJECT_INFO:
+        assert syms[name] == (Section.COVMAP.value, offset, row.size), name
+        offset += row.size
+    assert syms["__bpfcov_covmap"][:2] == (Section.COVMAP.value, offset)
+    assert syms["__bpfcov_names"][:2] == (Section.NAMES.value, 0)
+    assert syms["__profc_xdp_parser"][:2] == (Section.COUNTERS.value, 0)
