@@ -2,8 +2,11 @@
 
 Data only: syscall numbers (from ``asm/unistd_64.h`` on x86_64 and
 ``asm-generic/unistd.h`` on aarch64) and the ``AUDIT_ARCH_*`` value a seccomp
-filter sees in ``seccomp_data.arch`` (``linux/audit.h``). Look the table up
-with :func:`syscalls`; nothing here branches on the platform at import time.
+filter sees in ``seccomp_data.arch`` (``linux/audit.h``). A 64-bit kernel also
+runs tasks through other ABIs (i386 and x32 on x86_64, AArch32 on aarch64);
+:attr:`Syscalls.compat` lists how each of those names ``bpf()``, so that a seccomp
+filter can trap it there too. Look the table up with :func:`syscalls`; nothing
+here branches on the platform at import time.
 """
 
 from __future__ import annotations
@@ -20,8 +23,12 @@ if TYPE_CHECKING:
 
 __all__ = [
     "AUDIT_ARCH_AARCH64",
+    "AUDIT_ARCH_ARM",
+    "AUDIT_ARCH_I386",
     "AUDIT_ARCH_X86_64",
     "SYSCALLS",
+    "X32_SYSCALL_BIT",
+    "CompatAbi",
     "Syscalls",
     "syscalls",
 ]
@@ -29,6 +36,8 @@ __all__ = [
 # keep in sync with linux/audit.h: EM_* | __AUDIT_ARCH_64BIT | __AUDIT_ARCH_LE
 _AUDIT_ARCH_64BIT = 0x8000_0000
 _AUDIT_ARCH_LE = 0x4000_0000
+_EM_386 = 3
+_EM_ARM = 40
 _EM_X86_64 = 62
 _EM_AARCH64 = 183
 
@@ -37,6 +46,28 @@ AUDIT_ARCH_X86_64 = _EM_X86_64 | _AUDIT_ARCH_64BIT | _AUDIT_ARCH_LE
 
 AUDIT_ARCH_AARCH64 = _EM_AARCH64 | _AUDIT_ARCH_64BIT | _AUDIT_ARCH_LE
 """``AUDIT_ARCH_AARCH64`` (0xc00000b7)."""
+
+AUDIT_ARCH_I386 = _EM_386 | _AUDIT_ARCH_LE
+"""``AUDIT_ARCH_I386`` (0x40000003): ``int $0x80`` on an x86_64 kernel."""
+
+AUDIT_ARCH_ARM = _EM_ARM | _AUDIT_ARCH_LE
+"""``AUDIT_ARCH_ARM`` (0x40000028): AArch32 tasks on an aarch64 kernel."""
+
+# keep in sync with asm/unistd_x32.h
+X32_SYSCALL_BIT = 0x4000_0000
+"""``__X32_SYSCALL_BIT``: x32 calls report ``AUDIT_ARCH_X86_64`` and this bit in ``nr``."""
+
+
+@dataclass(frozen=True)
+class CompatAbi:
+    """Another ABI a task of this machine can enter the kernel through."""
+
+    name: str
+    """What the ABI is called (``i386``, ``x32``, ``arm``)."""
+    audit_arch: int
+    """``seccomp_data.arch`` for a call through it."""
+    bpf: int
+    """``__NR_bpf`` in it, as ``seccomp_data.nr`` shows it."""
 
 
 @dataclass(frozen=True)
@@ -55,6 +86,13 @@ class Syscalls:
     """``__NR_ptrace``."""
     audit_arch: int
     """``AUDIT_ARCH_*`` value seccomp reports for this architecture."""
+    compat: tuple[CompatAbi, ...] = ()
+    """The other ABIs the kernel of this machine runs, and ``__NR_bpf`` in each."""
+
+    def bpf_numbers(self) -> tuple[tuple[int, int], ...]:
+        """Every ``(seccomp_data.arch, seccomp_data.nr)`` that means ``bpf()`` here."""
+        native = ((self.audit_arch, self.bpf),)
+        return native + tuple((abi.audit_arch, abi.bpf) for abi in self.compat)
 
 
 # keep in sync with asm/unistd_64.h (x86_64)
@@ -65,6 +103,11 @@ _X86_64 = Syscalls(
     seccomp=317,
     ptrace=101,
     audit_arch=AUDIT_ARCH_X86_64,
+    # keep in sync with asm/unistd_x32.h and asm/unistd_32.h
+    compat=(
+        CompatAbi("x32", AUDIT_ARCH_X86_64, X32_SYSCALL_BIT | 321),
+        CompatAbi("i386", AUDIT_ARCH_I386, 357),
+    ),
 )
 
 # keep in sync with asm-generic/unistd.h (aarch64 uses the generic table)
@@ -75,6 +118,8 @@ _AARCH64 = Syscalls(
     seccomp=277,
     ptrace=117,
     audit_arch=AUDIT_ARCH_AARCH64,
+    # keep in sync with arch/arm/tools/syscall.tbl (EABI)
+    compat=(CompatAbi("arm", AUDIT_ARCH_ARM, 386),),
 )
 
 SYSCALLS: Mapping[str, Syscalls] = MappingProxyType(

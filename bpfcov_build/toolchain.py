@@ -27,6 +27,8 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
+from packaging.version import InvalidVersion, Version
+
 from bpfcov_build.errors import BpfcovError, NotFoundError
 
 __all__ = [
@@ -93,7 +95,7 @@ def installed_majors() -> list[int]:
     return [n for n in _PROBE if _which("clang", n)]
 
 
-_VERSION_RE = re.compile(r"clang version (\d+)\.")
+_VERSION_RE = re.compile(r"clang version (\S+)")
 
 
 def clang_major(clang: str | os.PathLike[str]) -> int:
@@ -109,7 +111,11 @@ def clang_major(clang: str | os.PathLike[str]) -> int:
     if match is None:
         msg = f"{path}: not a clang (its --version does not say 'clang version N')"
         raise BpfcovError(msg)
-    return int(match.group(1))
+    try:
+        return Version(match.group(1).split("-")[0]).major
+    except InvalidVersion as exc:
+        msg = f"{path}: cannot read the version in {match.group(0)!r}"
+        raise BpfcovError(msg) from exc
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from support import EXAMPLES, bpf_cflags, llvm_majors, script
 
 from bpfcov_build import toolchain
 from bpfcov_build.cc_wrapper import classify, mapping_object_path
+from bpfcov_build.layout import Section, parse_object_info
 
 XDP = EXAMPLES / "xdp" / "xdp_parser.bpf.c"
 MAJOR = max(llvm_majors())
@@ -178,3 +179,34 @@ def test_mapping_object_path() -> None:
     assert mapping_object_path(Path("d/x.bpf.o")) == Path("d/x.bpf.obj")
     assert mapping_object_path(Path("x.o")) == Path("x.obj")
     assert mapping_object_path(Path("x.elf")) == Path("x.elf.obj")
+
+
+def recorded_major(obj: Path) -> int:
+    with obj.open("rb") as f:
+        data = ELFFile(f).get_section_by_name(Section.COVMAP.value).data()
+    return parse_object_info(data).llvm_major
+
+
+@pytest.mark.parametrize("how", ["BPFCOV_CLANG", "BPFCOV_LLVM", "flag"])
+def test_llvm_is_chosen_as_documented(how: str, tmp_path: Path) -> None:
+    oldest = min(llvm_majors())
+    out = tmp_path / "x.bpf.o"
+    args = [*bpf_cflags(), "-c", str(XDP), "-o", str(out)]
+    env = {**os.environ}
+    if how == "BPFCOV_CLANG":
+        env["BPFCOV_CLANG"] = f"clang-{oldest}"
+    elif how == "BPFCOV_LLVM":
+        env["BPFCOV_LLVM"] = str(oldest)
+    else:
+        args.insert(0, f"--bpfcov-llvm={oldest}")
+    subprocess.run([script("bpfcov-cc"), *args], env=env, check=True)
+    assert recorded_major(out) == oldest
+
+
+def test_newest_llvm_with_a_plugin_is_the_default(tmp_path: Path) -> None:
+    out = tmp_path / "x.bpf.o"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BPFCOV_")}
+    subprocess.run(
+        [script("bpfcov-cc"), *bpf_cflags(), "-c", str(XDP), "-o", str(out)], env=env, check=True
+    )
+    assert recorded_major(out) == max(llvm_majors())

@@ -70,10 +70,10 @@ if llvm_major < MIN_LLVM:
 def plugin_from_toolchain(major: int) -> str:
     """Asks bpfcov_build.toolchain for the plugin of this major.
 
-    The module is not part of the pass tests and its API may change, so the
-    usual spellings are tried: a module function (plugin_path, find_plugin,
-    plugin_for) or a Toolchain class with a finder (find, default_search,
-    for_major) whose result has a plugin / plugin_path attribute.
+    Today that is ``Toolchain(major).plugin`` (the package's plugins/ tree, or
+    $BPFCOV_PLUGIN_DIR). The module belongs to the Python side, so a few other
+    spellings are tried too before giving up: select(major), a module function
+    (plugin_path, find_plugin) or a finder on Toolchain (find, default_search).
     """
     hint = f"pass the plugin with -D plugin=/path/to/llvm-{major}/libBPFCov.so"
     if REPO_ROOT not in sys.path:
@@ -85,22 +85,29 @@ def plugin_from_toolchain(major: int) -> str:
             raise
         lit_config.fatal(f"tests/pass: no -D plugin= given and bpfcov_build.toolchain does not exist; {hint}")
 
+    def plugin_of(found: object) -> str | None:
+        for attr in ("plugin", "plugin_path"):
+            value = getattr(found, attr, None)
+            if callable(value):
+                value = value()
+            if value:
+                return os.fspath(value)
+        return None
+
+    cls = getattr(toolchain, "Toolchain", None)
+    finders = [getattr(toolchain, "select", None)]
+    finders += [getattr(cls, name, None) for name in ("find", "default_search", "for_major")]
+    finders.append(cls)
     try:
-        for name in ("plugin_path", "find_plugin", "plugin_for"):
-            finder = getattr(toolchain, name, None)
+        for name in ("plugin_path", "find_plugin"):
+            function = getattr(toolchain, name, None)
+            if callable(function):
+                return os.fspath(function(major))
+        for finder in finders:
             if callable(finder):
-                return os.fspath(finder(major))
-        cls = getattr(toolchain, "Toolchain", None)
-        for name in ("find", "default_search", "for_major"):
-            finder = getattr(cls, name, None)
-            if callable(finder):
-                found = finder(major)
-                for attr in ("plugin", "plugin_path"):
-                    value = getattr(found, attr, None)
-                    if callable(value):
-                        value = value()
-                    if value:
-                        return os.fspath(value)
+                path = plugin_of(finder(major))
+                if path:
+                    return path
     except Exception as e:  # the toolchain's own error says what is missing
         lit_config.fatal(f"tests/pass: bpfcov_build.toolchain found no plugin for LLVM {major}: {e}; {hint}")
     lit_config.fatal(f"tests/pass: bpfcov_build.toolchain offers no way to find the plugin; {hint}")

@@ -1,0 +1,395 @@
+"""ptrace(2), seccomp(2) and pidfds through ctypes: the raw calls the tracer needs.
+
+Every call goes through one chokepoint, :func:`_syscall`, which turns a failure into
+:class:`TraceError` (an ``OSError`` and a ``BpfcovError``) naming the request, e.g.
+``ptrace(PTRACE_SEIZE) failed for pid 42: Operation not permitted``. On top of it,
+one typed function per request. The calls are made with ``syscall(2)`` and the
+numbers of :mod:`bpfcov_build.arch`, so glibc's variadic ``ptrace()`` wrapper and its
+``PEEK*`` conventions never come into play. The one kernel structure read here,
+``struct ptrace_syscall_info``, is written from ``linux/ptrace.h``;
+``tests/test_tracer.py`` checks its layout against the C compiler.
+
+USAGE::
+
+    from bpfcov_build import arch, ptrace
+
+    program = ptrace.bpf_trap_filter(arch.syscalls())  # SECCOMP_RET_TRACE for bpf()
+    ptrace.seize(pid, ptrace.Option.TRACESECCOMP | ptrace.Option.TRACEFORK)
+    info = ptrace.get_syscall_info(pid)  # at a PTRACE_EVENT_SECCOMP stop
+    if info.args[0] == 0:  # BPF_MAP_CREATE
+        ptrace.resume(ptrace.Request.SYSCALL, pid)  # on to its syscall-exit-stop
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import enum
+import os
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from bpfcov_build.arch import syscalls
+from bpfcov_build.errors import BpfcovError
+
+if TYPE_CHECKING:
+    from bpfcov_build.arch import Syscalls
+
+__all__ = [
+    "PIDFD_THREAD",
+    "SECCOMP_SET_MODE_FILTER",
+    "SYSGOOD_TRAP",
+    "WALL",
+    "Event",
+    "Option",
+    "Request",
+    "SeccompRet",
+    "SockFilter",
+    "SockFprog",
+    "SyscallInfo",
+    "SyscallInfoOp",
+    "TraceError",
+    "bpf_trap_filter",
+    "geteventmsg",
+    "get_syscall_info",
+    "install_seccomp_filter",
+    "pidfd_getfd",
+    "pidfd_open",
+    "resume",
+    "seize",
+    "PtraceSyscallInfo",
+]
+
+# --------------------------------------------------------------------------------------
+# Constants. keep in sync with linux/ptrace.h, linux/seccomp.h, linux/filter.h,
+# linux/bpf_common.h, linux/wait.h and linux/pidfd.h
+# --------------------------------------------------------------------------------------
+
+WALL = 0x4000_0000
+"""``__WALL`` for waitpid(2): report every tracee, thread or process (not in :mod:`os`)."""
+
+PIDFD_THREAD = os.O_EXCL
+"""``PIDFD_THREAD`` (Linux >= 6.9): a pidfd for one thread rather than a thread group."""
+
+SYSGOOD_TRAP = 0x80 | 5  # 0x80 | SIGTRAP
+"""``WSTOPSIG`` of a syscall-stop when ``PTRACE_O_TRACESYSGOOD`` is set."""
+
+SECCOMP_SET_MODE_FILTER = 1
+"""seccomp(2) operation installing a classic-BPF filter."""
+
+
+class Request(enum.IntEnum):
+    """The ptrace requests bpfcov makes."""
+
+    CONT = 7
+    SYSCALL = 24
+    DETACH = 17
+    SETOPTIONS = 0x4200
+    GETEVENTMSG = 0x4201
+    SEIZE = 0x4206
+    INTERRUPT = 0x4207
+    LISTEN = 0x4208
+    GET_SYSCALL_INFO = 0x420E
+
+    @property
+    def c_name(self) -> str:
+        """Return the kernel's name for this request, e.g. ``PTRACE_SEIZE``."""
+        return f"PTRACE_{self.name}"
+
+
+class Option(enum.IntFlag):
+    """``PTRACE_O_*``: what a tracee reports beyond signals."""
+
+    TRACESYSGOOD = 1 << 0
+    TRACEFORK = 1 << 1
+    TRACEVFORK = 1 << 2
+    TRACECLONE = 1 << 3
+    TRACEEXEC = 1 << 4
+    TRACEVFORKDONE = 1 << 5
+    TRACEEXIT = 1 << 6
+    TRACESECCOMP = 1 << 7
+    EXITKILL = 1 << 20
+
+
+class Event(enum.IntEnum):
+    """``PTRACE_EVENT_*``: bits 16..23 of a ptrace-stop's wait status."""
+
+    NONE = 0
+    FORK = 1
+    VFORK = 2
+    CLONE = 3
+    EXEC = 4
+    VFORK_DONE = 5
+    EXIT = 6
+    SECCOMP = 7
+    STOP = 128
+
+
+class SyscallInfoOp(enum.IntEnum):
+    """``PTRACE_SYSCALL_INFO_*``: which stop ``PTRACE_GET_SYSCALL_INFO`` describes."""
+
+    NONE = 0
+    ENTRY = 1
+    EXIT = 2
+    SECCOMP = 3
+
+
+class SeccompRet(enum.IntEnum):
+    """``SECCOMP_RET_*`` actions a filter returns (the data bits left 0)."""
+
+    KILL_PROCESS = 0x8000_0000
+    TRACE = 0x7FF0_0000
+    ALLOW = 0x7FFF_0000
+
+
+# classic BPF (linux/bpf_common.h): class | size | mode, class | op | source
+_BPF_LD_W_ABS = 0x00 | 0x00 | 0x20
+_BPF_JMP_JEQ_K = 0x05 | 0x10 | 0x00
+_BPF_RET_K = 0x06 | 0x00
+_MAX_JUMP = 0xFF
+
+# offsets in struct seccomp_data (linux/seccomp.h)
+_SECCOMP_DATA_NR = 0
+_SECCOMP_DATA_ARCH = 4
+
+# --------------------------------------------------------------------------------------
+# Kernel structures. Field names are the C names, so the layout test can offsetof()
+# them.
+# --------------------------------------------------------------------------------------
+
+_u8 = ctypes.c_uint8
+_u16 = ctypes.c_uint16
+_u32 = ctypes.c_uint32
+_u64 = ctypes.c_uint64
+_s64 = ctypes.c_int64
+
+
+class SyscallInfoEntry(ctypes.Structure):
+    """``ptrace_syscall_info.entry``."""
+
+    _fields_ = (("nr", _u64), ("args", _u64 * 6))
+
+
+class SyscallInfoExit(ctypes.Structure):
+    """``ptrace_syscall_info.exit``."""
+
+    _fields_ = (("rval", _s64), ("is_error", _u8))
+
+
+class SyscallInfoSeccomp(ctypes.Structure):
+    """``ptrace_syscall_info.seccomp``."""
+
+    _fields_ = (("nr", _u64), ("args", _u64 * 6), ("ret_data", _u32))
+
+
+class SyscallInfoUnion(ctypes.Union):
+    """The anonymous union of ``struct ptrace_syscall_info``."""
+
+    _fields_ = (
+        ("entry", SyscallInfoEntry),
+        ("exit", SyscallInfoExit),
+        ("seccomp", SyscallInfoSeccomp),
+    )
+
+
+class PtraceSyscallInfo(ctypes.Structure):
+    """``struct ptrace_syscall_info``, filled by ``PTRACE_GET_SYSCALL_INFO``."""
+
+    # keep in sync with linux/ptrace.h (struct ptrace_syscall_info)
+    _anonymous_ = ("u",)
+    _fields_ = (
+        ("op", _u8),
+        ("pad", _u8 * 3),
+        ("arch", _u32),
+        ("instruction_pointer", _u64),
+        ("stack_pointer", _u64),
+        ("u", SyscallInfoUnion),
+    )
+
+
+class SockFilter(ctypes.Structure):
+    """``struct sock_filter``: one classic-BPF instruction."""
+
+    # keep in sync with linux/filter.h (struct sock_filter)
+    _fields_ = (("code", _u16), ("jt", _u8), ("jf", _u8), ("k", _u32))
+
+
+class SockFprog(ctypes.Structure):
+    """``struct sock_fprog``: a classic-BPF program for seccomp(2)."""
+
+    # keep in sync with linux/filter.h (struct sock_fprog)
+    _fields_ = (("len", ctypes.c_ushort), ("filter", ctypes.POINTER(SockFilter)))
+
+
+# --------------------------------------------------------------------------------------
+# libc: loaded once, the one foreign signature declared here.
+# --------------------------------------------------------------------------------------
+
+_libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+
+# long syscall(long number, ...); used with up to four word-sized arguments
+_libc.syscall.restype = ctypes.c_long
+_libc.syscall.argtypes = (ctypes.c_long,) * 5
+
+
+# --------------------------------------------------------------------------------------
+# The chokepoint.
+# --------------------------------------------------------------------------------------
+
+
+class TraceError(OSError, BpfcovError):
+    """ptrace, seccomp or pidfd call failed; ``errno`` and ``call`` say how."""
+
+    def __init__(self, errnum: int, call: str, *, pid: int = 0) -> None:
+        """Record errno *errnum* for *call* (e.g. ``ptrace(PTRACE_CONT)``) on *pid*."""
+        super().__init__(errnum, os.strerror(errnum))
+        self.call = call
+        self.pid = pid
+
+    def __str__(self) -> str:
+        """Return ``call failed[ for pid N]: strerror``."""
+        where = f" for pid {self.pid}" if self.pid else ""
+        return f"{self.call} failed{where}: {self.strerror}"
+
+
+def _syscall(nr: int, call: str, *args: int, pid: int = 0) -> int:
+    """Run syscall(nr, *args); raise TraceError naming *call* when it fails."""
+    padded = (*args, 0, 0, 0, 0)[:4]
+    ret = _libc.syscall(nr, *padded)
+    if ret < 0:
+        raise TraceError(ctypes.get_errno(), call, pid=pid)
+    return int(ret)
+
+
+def _ptrace(request: Request, pid: int, addr: int = 0, data: int = 0) -> int:
+    """ptrace(request, pid, addr, data) through the chokepoint."""
+    call = f"ptrace({request.c_name})"
+    return _syscall(syscalls().ptrace, call, request, pid, addr, data, pid=pid)
+
+
+# --------------------------------------------------------------------------------------
+# ptrace requests.
+# --------------------------------------------------------------------------------------
+
+
+def seize(pid: int, options: Option) -> None:
+    """Attach to *pid* without stopping it (``PTRACE_SEIZE``), with *options*."""
+    _ptrace(Request.SEIZE, pid, 0, int(options))
+
+
+def resume(request: Request, pid: int, sig: int = 0) -> None:
+    """Restart a stopped tracee: CONT, SYSCALL, LISTEN, DETACH (delivering *sig*)."""
+    _ptrace(request, pid, 0, sig)
+
+
+def interrupt(pid: int) -> None:
+    """Make a running seized tracee stop (``PTRACE_INTERRUPT``)."""
+    _ptrace(Request.INTERRUPT, pid)
+
+
+def geteventmsg(pid: int) -> int:
+    """The message of the last ptrace event (new pid, former tid, ...)."""
+    msg = ctypes.c_ulong()
+    _ptrace(Request.GETEVENTMSG, pid, 0, ctypes.addressof(msg))
+    return int(msg.value)
+
+
+@dataclass(frozen=True)
+class SyscallInfo:
+    """What ``PTRACE_GET_SYSCALL_INFO`` says about the syscall a tracee is stopped in."""
+
+    op: SyscallInfoOp
+    arch: int
+    """``AUDIT_ARCH_*`` of the call."""
+    nr: int = -1
+    """Syscall number (entry and seccomp stops)."""
+    args: tuple[int, ...] = ()
+    """The six arguments (entry and seccomp stops)."""
+    rval: int = 0
+    """Return value, ``-errno`` when ``is_error`` (exit stops)."""
+    is_error: bool = False
+
+
+def get_syscall_info(pid: int) -> SyscallInfo:
+    """Read the syscall *pid* is stopped in, whatever the architecture (Linux >= 5.3)."""
+    raw = PtraceSyscallInfo()
+    _ptrace(Request.GET_SYSCALL_INFO, pid, ctypes.sizeof(raw), ctypes.addressof(raw))
+    op = SyscallInfoOp(raw.op) if raw.op in SyscallInfoOp else SyscallInfoOp.NONE
+    if op is SyscallInfoOp.EXIT:
+        return SyscallInfo(
+            op, int(raw.arch), rval=int(raw.exit.rval), is_error=bool(raw.exit.is_error)
+        )
+    if op in {SyscallInfoOp.ENTRY, SyscallInfoOp.SECCOMP}:
+        part = raw.entry if op is SyscallInfoOp.ENTRY else raw.seccomp
+        return SyscallInfo(op, int(raw.arch), nr=int(part.nr), args=tuple(part.args))
+    return SyscallInfo(op, int(raw.arch))
+
+
+# --------------------------------------------------------------------------------------
+# pidfds.
+# --------------------------------------------------------------------------------------
+
+
+def pidfd_open(pid: int, flags: int = 0) -> int:
+    """A pidfd for *pid* (Linux >= 5.3; ``PIDFD_THREAD`` >= 6.9)."""
+    return _syscall(syscalls().pidfd_open, "pidfd_open", pid, flags, pid=pid)
+
+
+def pidfd_getfd(pidfd: int, fd: int) -> int:
+    """A duplicate, in this process, of *fd* of the task behind *pidfd* (Linux >= 5.6)."""
+    return _syscall(syscalls().pidfd_getfd, "pidfd_getfd", pidfd, fd, 0)
+
+
+# --------------------------------------------------------------------------------------
+# seccomp.
+# --------------------------------------------------------------------------------------
+
+
+def _insn(code: int, k: int, jt: int = 0, jf: int = 0) -> SockFilter:
+    return SockFilter(code=code, jt=jt, jf=jf, k=k)
+
+
+def bpf_trap_filter(table: Syscalls) -> tuple[SockFilter, ...]:
+    """A seccomp filter: ``SECCOMP_RET_TRACE`` for ``bpf()``, ``ALLOW`` for the rest.
+
+    It checks ``seccomp_data.arch`` first and traps ``bpf()`` under every ABI the
+    machine's kernel runs (native, and i386/x32 or AArch32): a number means another
+    call under another ABI. A call under an ABI the table does not know is allowed;
+    the tables list every ABI the supported kernels offer, so that is unreachable,
+    and a program running uncovered beats a program killed. It only compares the
+    arch and the number, so the kernel's constant-action cache lets every other
+    syscall through without running it.
+    """
+    by_arch: dict[int, list[int]] = {}
+    for audit_arch, nr in table.bpf_numbers():
+        by_arch.setdefault(audit_arch, []).append(nr)
+    prog = [_insn(_BPF_LD_W_ABS, _SECCOMP_DATA_ARCH)]
+    for audit_arch, numbers in by_arch.items():
+        # ld nr; jeq bpf -> trace (per number); ret allow; ret trace
+        block = [_insn(_BPF_LD_W_ABS, _SECCOMP_DATA_NR)]
+        for i, nr in enumerate(numbers):
+            block.append(_insn(_BPF_JMP_JEQ_K, nr, jt=len(numbers) - i))
+        block += [_insn(_BPF_RET_K, SeccompRet.ALLOW), _insn(_BPF_RET_K, SeccompRet.TRACE)]
+        if len(block) > _MAX_JUMP:
+            msg = f"seccomp filter block for arch {audit_arch:#x} is too long to jump over"
+            raise BpfcovError(msg)
+        prog.append(_insn(_BPF_JMP_JEQ_K, audit_arch, jt=0, jf=len(block)))
+        prog += block
+    prog.append(_insn(_BPF_RET_K, SeccompRet.ALLOW))
+    return tuple(prog)
+
+
+def install_seccomp_filter(prog: tuple[SockFilter, ...]) -> None:
+    """Install *prog* on the calling thread (needs CAP_SYS_ADMIN or no_new_privs).
+
+    The filter stays across fork, clone and execve. Call it in the child, before exec.
+    """
+    insns = (SockFilter * len(prog))(*prog)
+    fprog = SockFprog(len=len(prog), filter=insns)
+    _syscall(
+        syscalls().seccomp,
+        "seccomp(SECCOMP_SET_MODE_FILTER)",
+        SECCOMP_SET_MODE_FILTER,
+        0,
+        ctypes.addressof(fprog),
+    )
