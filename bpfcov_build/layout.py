@@ -13,16 +13,25 @@ from __future__ import annotations
 import enum
 import struct
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from bpfcov_build.errors import FormatError
+from elftools.common.exceptions import ELFError
+from elftools.elf.elffile import ELFFile
+
+from bpfcov_build.errors import FormatError, NotFoundError
 from bpfcov_build.profraw import Field
 
+if TYPE_CHECKING:
+    from pathlib import Path
+
 __all__ = [
+    "MAPPING_INFO_SECTION",
     "MAP_NAME_LEN",
     "OBJECT_INFO",
     "ObjectInfo",
     "Section",
     "map_name",
+    "mapping_object_info",
     "parse_object_info",
     "pin_name",
 ]
@@ -69,6 +78,9 @@ _OBJECT_INFO = struct.Struct("<" + "".join(row.fmt for _, row in OBJECT_INFO))
 COVMAP_VAR = "__bpfcov_covmap"
 #: The name blob's global in the loadable object (clang's ``__llvm_prf_nm``).
 NAMES_VAR = "__bpfcov_names"
+#: The mapping object's section (and global) holding the same head as
+#: ``.rodata.covmap``, with no coverage header and an empty path.
+MAPPING_INFO_SECTION = ".bpfcov.info"
 #: The mapping object's path, as recorded by ``bpfcov-cc``.
 OBJECT_PATH_VAR = "__bpfcov_object_path"
 
@@ -111,3 +123,21 @@ def parse_object_info(value: bytes) -> ObjectInfo:
         covmap=bytes(value[start:path_start]),
         object_path=path.decode("utf-8", "surrogateescape"),
     )
+
+
+def mapping_object_info(path: Path) -> ObjectInfo:
+    """What a mapping object (``X.bpf.obj``) records of the LLVM that built it."""
+    try:
+        with path.open("rb") as f:
+            section = ELFFile(f).get_section_by_name(MAPPING_INFO_SECTION)
+            data = section.data() if section is not None else None
+    except FileNotFoundError as exc:
+        msg = f"{path}: no such object; rebuild it with bpfcov-cc or give --object"
+        raise NotFoundError(msg) from exc
+    except (OSError, ELFError) as exc:
+        msg = f"{path}: not an ELF object ({exc})"
+        raise FormatError(msg) from exc
+    if data is None:
+        msg = f"{path}: not a mapping object built by bpfcov-cc (no {MAPPING_INFO_SECTION})"
+        raise FormatError(msg)
+    return parse_object_info(data)

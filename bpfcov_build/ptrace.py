@@ -42,6 +42,7 @@ __all__ = [
     "WALL",
     "Event",
     "Option",
+    "PtraceSyscallInfo",
     "Request",
     "SeccompRet",
     "SockFilter",
@@ -50,14 +51,14 @@ __all__ = [
     "SyscallInfoOp",
     "TraceError",
     "bpf_trap_filter",
-    "geteventmsg",
     "get_syscall_info",
+    "geteventmsg",
     "install_seccomp_filter",
+    "interrupt",
     "pidfd_getfd",
     "pidfd_open",
     "resume",
     "seize",
-    "PtraceSyscallInfo",
 ]
 
 # --------------------------------------------------------------------------------------
@@ -314,7 +315,10 @@ def get_syscall_info(pid: int) -> SyscallInfo:
     """Read the syscall *pid* is stopped in, whatever the architecture (Linux >= 5.3)."""
     raw = PtraceSyscallInfo()
     _ptrace(Request.GET_SYSCALL_INFO, pid, ctypes.sizeof(raw), ctypes.addressof(raw))
-    op = SyscallInfoOp(raw.op) if raw.op in SyscallInfoOp else SyscallInfoOp.NONE
+    try:
+        op = SyscallInfoOp(raw.op)
+    except ValueError:  # a stop kind newer than this table
+        op = SyscallInfoOp.NONE
     if op is SyscallInfoOp.EXIT:
         return SyscallInfo(
             op, int(raw.arch), rval=int(raw.exit.rval), is_error=bool(raw.exit.is_error)

@@ -15,8 +15,9 @@ from pathlib import Path
 from bpfcov_build import toolchain
 from bpfcov_build.collect import read_sidecar
 from bpfcov_build.errors import BpfcovError, FormatError, NotFoundError
+from bpfcov_build.layout import mapping_object_info
 from bpfcov_build.proc import Run
-from bpfcov_build.profraw import LAYOUTS, RAW_MAGIC
+from bpfcov_build.profraw import LAYOUTS, decode
 
 __all__ = ["FORMATS", "Report", "render"]
 
@@ -40,16 +41,17 @@ class Report:
 
 
 def _raw_version(path: Path) -> int:
+    """The raw version of ``path``, after checking the whole file is well formed."""
     try:
-        with path.open("rb") as f:
-            head = f.read(16)
+        data = path.read_bytes()
     except OSError as exc:
         msg = f"{path}: cannot read: {exc.strerror}"
         raise NotFoundError(msg) from exc
-    if len(head) < 16 or int.from_bytes(head[:8], "little") != RAW_MAGIC:
-        msg = f"{path}: not an LLVM raw profile (.profraw)"
-        raise FormatError(msg)
-    return int.from_bytes(head[8:16], "little") & 0xFFFFFFFF
+    try:
+        return decode(data).version
+    except FormatError as exc:
+        msg = f"{path}: {exc}"
+        raise FormatError(msg) from exc
 
 
 def _major_of(path: Path) -> int:
@@ -81,11 +83,18 @@ def _objects(report: Report) -> list[Path]:
                 raise NotFoundError(msg)
             found[obj] = None
         objects = [Path(o) for o in found]
-    for obj in objects:
-        if not obj.is_file():
-            msg = f"{obj}: no such object; rebuild it with bpfcov-cc or give --object"
-            raise NotFoundError(msg)
     return objects
+
+
+def _check_objects(objects: list[Path], major: int) -> None:
+    for obj in objects:
+        built_by = mapping_object_info(obj).llvm_major
+        if built_by != major:
+            msg = (
+                f"{obj} was built by LLVM {built_by} but the profiles are from LLVM {major}; "
+                "give the matching --object, or rebuild"
+            )
+            raise BpfcovError(msg)
 
 
 def render(report: Report) -> str:
@@ -100,6 +109,7 @@ def render(report: Report) -> str:
         raise BpfcovError(msg)
     chain = toolchain.Toolchain(distinct[0])
     objects = _objects(report)
+    _check_objects(objects, chain.major)
     with tempfile.TemporaryDirectory(prefix="bpfcov-out-") as work:
         merged = Path(work) / "merged.profdata"
         Run(what="merging the profiles").capture(

@@ -8,7 +8,7 @@ from collections import Counter
 from typing import TYPE_CHECKING
 
 import pytest
-from support import loaded, script
+from support import XDP_SOURCE, build, llvm_majors, loaded, script
 from test_examples_kernel import PACKETS, model_xdp
 
 from bpfcov_build import bpf, profraw
@@ -86,3 +86,34 @@ def test_bad_profraw_is_one_line(content: bytes, tmp_path: Path) -> None:
     assert result.stderr.count("\n") == 1
     assert result.stderr.startswith("bpfcov: error: ")
     assert "Traceback" not in result.stderr
+
+
+def test_profile_and_object_of_different_llvms_are_refused(
+    xdp_obj: Path, major: int, tmp_path: Path
+) -> None:
+    other = next((n for n in llvm_majors() if n != major), None)
+    assert other is not None, "needs two LLVMs with plugins"
+    other_obj = build(XDP_SOURCE, tmp_path / "other.bpf.o", other)
+    with loaded(xdp_obj) as obj:
+        bpf.prog_test_run(obj.progs["xdp_parser"], PACKETS[0][0])
+        assert bpfcov("gen", "-o", tmp_path / "x.profraw", obj.pin_dir).returncode == 0
+    result = bpfcov(
+        "out", "-f", "text", "--object", other_obj.with_suffix(".obj"), tmp_path / "x.profraw"
+    )
+    assert result.returncode == 1
+    assert result.stderr == (
+        f"bpfcov: error: {other_obj.with_suffix('.obj')} was built by LLVM {other} but the "
+        f"profiles are from LLVM {major}; give the matching --object, or rebuild\n"
+    )
+
+
+def test_truncated_profraw_is_one_line(xdp_obj: Path, tmp_path: Path) -> None:
+    with loaded(xdp_obj) as obj:
+        assert bpfcov("gen", "-o", tmp_path / "x.profraw", obj.pin_dir).returncode == 0
+    data = (tmp_path / "x.profraw").read_bytes()
+    (tmp_path / "x.profraw").write_bytes(data[: len(data) // 2])
+    result = bpfcov("out", "-f", "json", "-o", tmp_path / "cov.json", tmp_path / "x.profraw")
+    assert result.returncode == 1
+    assert result.stderr.startswith(f"bpfcov: error: {tmp_path / 'x.profraw'}: ")
+    assert result.stderr.count("\n") == 1
+    assert not (tmp_path / "cov.json").exists()

@@ -30,6 +30,12 @@ inline constexpr llvm::StringLiteral NamesSection = ".rodata.profn";
 /// mapping header; see the globals below.
 inline constexpr llvm::StringLiteral CovMapSection = ".rodata.covmap";
 
+/// In the mapping object: the same object info as CovMapSection starts with
+/// (raw version, LLVM major, a covmap size of 0, an empty path), so that the
+/// runtime can tell which LLVM an llvm-cov object needs.
+inline constexpr llvm::StringLiteral MappingInfoSection = ".bpfcov.info";
+inline constexpr llvm::StringLiteral MappingInfoVar = "__bpfcov_info";
+
 /// The name blob's global (clang's __llvm_prf_nm): nothing named __llvm_*
 /// stays in the loadable object.
 inline constexpr llvm::StringLiteral NamesVar = "__bpfcov_names";

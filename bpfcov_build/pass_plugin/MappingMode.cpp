@@ -8,8 +8,10 @@
 //   __llvm_covmap, __llvm_covfun, __llvm_prf_names (and the counters and
 //   data records, which llvm-cov ignores). It only removes the profiling
 //   runtime's hooks (see StripRuntime.cpp), which LLVM 14-16 cannot compile
-//   for BPF. The result is never loaded; llvm-cov reads it as the binary
-//   whose coverage a profile describes.
+//   for BPF, and records in section .bpfcov.info which LLVM built it (the
+//   raw profile version and the LLVM major, laid out like the head of the
+//   loadable object's .rodata.covmap). The result is never loaded; llvm-cov
+//   reads it as the binary whose coverage a profile describes.
 //
 // USAGE
 //   opt -load-pass-plugin=libBPFCov.so -passes='bpf-cov<mapping>' in.bc -o out.bc
@@ -17,14 +19,41 @@
 //
 //===----------------------------------------------------------------------===//
 #include "BPFCov.h"
+#include "Layout.h"
+
+#include "llvm/Config/llvm-config.h"
+#include "llvm/IR/Constants.h"
+#include "llvm/IR/GlobalVariable.h"
+#include "llvm/ProfileData/InstrProf.h"
 
 using namespace llvm;
 
 namespace bpfcov {
 
+namespace {
+
+/// { u64 raw version, u32 LLVM major, u32 covmap size = 0, "" }.
+void emitMappingInfo(Module &M) {
+  LLVMContext &Ctx = M.getContext();
+  Constant *Info = ConstantStruct::getAnon(
+      {ConstantInt::get(Type::getInt64Ty(Ctx), INSTR_PROF_RAW_VERSION),
+       ConstantInt::get(Type::getInt32Ty(Ctx), LLVM_VERSION_MAJOR),
+       ConstantInt::get(Type::getInt32Ty(Ctx), 0),
+       ConstantDataArray::getString(Ctx, "", /*AddNull=*/true)});
+  auto *GV = new GlobalVariable(M, Info->getType(), /*isConstant=*/true,
+                                GlobalValue::ExternalLinkage, Info,
+                                layout::MappingInfoVar);
+  GV->setSection(layout::MappingInfoSection);
+  GV->setAlignment(Align(8));
+}
+
+} // namespace
+
 PreservedAnalyses MappingPass::run(Module &M, ModuleAnalysisManager &) {
-  return stripProfileRuntime(M) ? PreservedAnalyses::none()
-                                : PreservedAnalyses::all();
+  if (!stripProfileRuntime(M))
+    return PreservedAnalyses::all();
+  emitMappingInfo(M);
+  return PreservedAnalyses::none();
 }
 
 } // namespace bpfcov

@@ -1,0 +1,650 @@
+"""``bpfcov run``: run a program, catch the coverage maps it creates, pin them at once.
+
+The program runs under ptrace, but only ``bpf()`` ever stops it: the child installs a
+seccomp filter that returns ``SECCOMP_RET_TRACE`` for ``bpf()`` (under every ABI of
+the machine) and ``SECCOMP_RET_ALLOW`` for everything else, then execs. The filter
+and the tracing are inherited, so forks, threads and exec'd programs are followed.
+
+At a seccomp stop the tracer reads the call with ``PTRACE_GET_SYSCALL_INFO``. Any
+command but ``BPF_MAP_CREATE`` continues at once. For ``BPF_MAP_CREATE`` it steps to
+the syscall-exit-stop, takes the new fd into this process (``pidfd_getfd``), and if
+the map is named after a coverage section (:class:`~bpfcov_build.layout.Section`) pins
+it under ``pin_dir`` before the program runs on. Maps are grouped by object: one
+directory per object, ``<n>-btf<btf_id>``, numbered in order of first appearance. Maps
+of one object share its BTF id; maps without BTF (id 0) fill one group until a
+section repeats, which starts the next.
+
+The tracee is attached with ``PTRACE_SEIZE`` rather than ``PTRACE_TRACEME``: only a
+seized tracee can be left in a group-stop (``PTRACE_LISTEN``), so Ctrl-Z, SIGSTOP and
+SIGCONT keep working on the traced program. The child waits on a pipe until it is
+seized, so nothing it runs escapes the tracer.
+
+SIGINT, SIGTERM, SIGHUP and SIGQUIT sent to the tracer go to the main child; the
+tracer waits for the program to exit its own way. A signal the terminal sent to the
+whole foreground process group already reached the program and is not sent twice.
+
+USAGE::
+
+    from pathlib import Path
+    from bpfcov_build.tracer import MapPinned, run_traced
+
+    status = run_traced(["./loader", "--once"], Path("/sys/fs/bpf/cov"), on_event=print)
+    # /sys/fs/bpf/cov/1-btf31/_data_profc, _rodata_profd, _rodata_profn, _rodata_covmap
+
+Limits: the tracer waits with ``waitpid(-1, __WALL)``, so it also reaps any other
+child of the calling process that exits meanwhile. When the main child exits, its
+remaining descendants are detached and run on untraced; their later ``bpf()`` calls
+then fail with ENOSYS (the seccomp filter stays and finds no tracer).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import logging
+import os
+import re
+import signal
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, NoReturn
+
+from bpfcov_build import bpf, layout, ptrace
+from bpfcov_build.arch import syscalls
+from bpfcov_build.errors import BpfcovError, NotFoundError
+from bpfcov_build.layout import Section
+from bpfcov_build.ptrace import Event, Option, Request, SyscallInfoOp, TraceError
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator, Sequence
+
+    from bpfcov_build.ptrace import SockFilter
+
+__all__ = [
+    "COVERAGE_MAPS",
+    "FORWARDED_SIGNALS",
+    "TRACE_OPTIONS",
+    "Exec",
+    "Exited",
+    "MapPinned",
+    "PinFailed",
+    "TraceEvent",
+    "group_dir_name",
+    "run_traced",
+    "shell_status",
+]
+
+log = logging.getLogger("bpfcov")
+
+COVERAGE_MAPS: dict[str, Section] = {layout.map_name(s): s for s in Section}
+"""Kernel map name (as libbpf gives it) → the coverage section it holds."""
+
+FORWARDED_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)
+"""Signals the tracer passes on to the program instead of dying of them."""
+
+TRACE_OPTIONS = (
+    Option.TRACESECCOMP
+    | Option.TRACEFORK
+    | Option.TRACEVFORK
+    | Option.TRACECLONE
+    | Option.TRACEEXEC
+    | Option.TRACESYSGOOD
+)
+"""What every tracee reports. Not EXITKILL: if the tracer dies, the program lives on."""
+
+_STOP_SIGNALS = frozenset({signal.SIGSTOP, signal.SIGTSTP, signal.SIGTTIN, signal.SIGTTOU})
+_RESET_SIGNALS = (signal.SIGPIPE, signal.SIGXFSZ)  # Python ignores them; a program must not
+_SI_KERNEL = 0x80  # si_code of a signal the kernel sent, e.g. the terminal's ^C
+_SI_TKILL = -6  # si_code of a signal from tgkill/pthread_kill
+_GO = b"g"
+_CHILD_FAILED = 127
+_GROUP_DIR = re.compile(r"(\d+)-btf(\d+)")
+_SigSet = set[int | signal.Signals]  # what pthread_sigmask returns
+
+
+# --------------------------------------------------------------------------------------
+# Events.
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MapPinned:
+    """A coverage map was created by ``pid`` and pinned at ``path``."""
+
+    pid: int
+    map_id: int
+    name: str
+    btf_id: int
+    path: Path
+
+
+@dataclass(frozen=True)
+class PinFailed:
+    """A coverage map was created by ``pid`` but could not be pinned at ``path``."""
+
+    pid: int
+    map_id: int
+    name: str
+    path: Path
+    reason: str
+
+
+@dataclass(frozen=True)
+class Exec:
+    """Process ``pid`` now runs the program at ``path``."""
+
+    pid: int
+    path: str
+
+
+@dataclass(frozen=True)
+class Exited:
+    """Process ``pid`` ended; ``status`` as a shell says it (signal N gives 128 + N)."""
+
+    pid: int
+    status: int
+
+
+TraceEvent = MapPinned | PinFailed | Exec | Exited
+"""Everything :func:`run_traced` reports to ``on_event``."""
+
+
+def shell_status(wait_status: int) -> int:
+    """A waitpid(2) status as a shell reports it: the exit code, or 128 + signal."""
+    if os.WIFSIGNALED(wait_status):
+        return 128 + os.WTERMSIG(wait_status)
+    return os.WEXITSTATUS(wait_status)
+
+
+def group_dir_name(number: int, btf_id: int) -> str:
+    """The directory of one object's maps under the pin directory."""
+    return f"{number}-btf{btf_id}"
+
+
+# --------------------------------------------------------------------------------------
+# Grouping and pinning.
+# --------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Group:
+    number: int
+    btf_id: int
+    sections: set[Section] = field(default_factory=set)
+
+
+class _Groups:
+    """Assigns each coverage map to the group of the object that created it.
+
+    A map joins the latest group of its BTF id unless that group already has its
+    section; then a new group starts. With a BTF id, that only happens if one object
+    made the same map twice; with BTF id 0 it is what tells objects apart.
+    """
+
+    def __init__(self, first_number: int = 1) -> None:
+        self._next = first_number
+        self._latest: dict[int, _Group] = {}
+
+    def place(self, btf_id: int, section: Section) -> _Group:
+        group = self._latest.get(btf_id)
+        if group is None or section in group.sections:
+            group = _Group(self._next, btf_id)
+            self._next += 1
+            self._latest[btf_id] = group
+        group.sections.add(section)
+        return group
+
+
+def _prepare_pin_dir(pin_dir: Path) -> int:
+    """Create *pin_dir* on bpffs; return the first free group number in it."""
+    existing = pin_dir
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not bpf.is_bpffs(existing):
+        msg = f"{pin_dir} is not on a bpf filesystem: pin under /sys/fs/bpf"
+        raise BpfcovError(msg)
+    try:
+        pin_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        msg = f"cannot create pin directory {pin_dir}: {exc.strerror}"
+        raise BpfcovError(msg) from None
+    numbers = [
+        int(m.group(1)) for entry in pin_dir.iterdir() if (m := _GROUP_DIR.fullmatch(entry.name))
+    ]
+    return max(numbers, default=0) + 1
+
+
+# --------------------------------------------------------------------------------------
+# The child: wait to be seized, install the filter, exec.
+# --------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Child:
+    pid: int
+    go: int
+    """Write end of the pipe the child waits on until it is seized."""
+    failure: int
+    """Read end of a close-on-exec pipe: the child says here why it could not exec."""
+
+
+def _spawn(argv: Sequence[str], prog: tuple[SockFilter, ...], mask: _SigSet) -> _Child:
+    go_r, go_w = os.pipe()
+    fail_r, fail_w = os.pipe()  # both close-on-exec (PEP 446)
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - runs in the child, which execs or _exits
+        os.close(go_w)
+        os.close(fail_r)
+        _child(argv, prog, mask, go_r, fail_w)
+    os.close(go_r)
+    os.close(fail_w)
+    return _Child(pid, go_w, fail_r)
+
+
+def _child(
+    argv: Sequence[str],
+    prog: tuple[SockFilter, ...],
+    mask: _SigSet,
+    go: int,
+    failure: int,
+) -> NoReturn:  # pragma: no cover - runs in the child
+    stage = "exec"
+    try:
+        if os.read(go, 1) != _GO:  # the tracer gave up
+            os._exit(_CHILD_FAILED)
+        os.close(go)
+        for sig in _RESET_SIGNALS:
+            signal.signal(sig, signal.SIG_DFL)
+        for sig in FORWARDED_SIGNALS:
+            if callable(signal.getsignal(sig)):  # caught here: exec would reset it anyway
+                signal.signal(sig, signal.SIG_DFL)
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+        stage = "trace"
+        ptrace.install_seccomp_filter(prog)
+        stage = "exec"
+        os.execvp(argv[0], list(argv))  # noqa: S606 - the user's argv, as a shell runs it
+    except OSError as exc:
+        text = str(exc) if stage == "trace" else (exc.strerror or str(exc))
+        os.write(failure, f"{stage}\0{exc.errno or 0}\0{text}".encode())
+    except BaseException as exc:  # anything: reported to the tracer
+        os.write(failure, f"{stage}\0{0}\0{exc!r}".encode())
+    os._exit(_CHILD_FAILED)
+
+
+def _spawn_error(argv: Sequence[str], report: bytes) -> BpfcovError:
+    """The error to raise for what a child that could not exec wrote."""
+    stage, errnum, text = report.decode(errors="replace").split("\0", 2)
+    if stage == "trace":
+        return BpfcovError(f"cannot trace {argv[0]}: {text}")
+    if int(errnum) == errno.ENOENT:
+        return NotFoundError(f"{argv[0]}: command not found")
+    return BpfcovError(f"cannot run {argv[0]}: {text}")
+
+
+# --------------------------------------------------------------------------------------
+# Signal forwarding.
+# --------------------------------------------------------------------------------------
+
+
+class _Relay:
+    """Passes signals sent to the tracer on to the main child, from its own thread.
+
+    The signals are blocked in the tracer and taken with sigwaitinfo, which tells who
+    sent each: one the kernel sent (the terminal's interrupt or quit key, a hangup)
+    already reached a program in the tracer's process group and is not sent twice.
+    The thread ends when the tracer itself signals it (``pthread_kill``) after the
+    program exited, so it needs no polling and is alive to be signalled.
+    """
+
+    def __init__(self, signals: tuple[signal.Signals, ...], pid: int) -> None:
+        self._signals = signals
+        self._pid = pid
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="bpfcov-signals", daemon=True)
+
+    def __enter__(self) -> _Relay:
+        if self._signals:
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._thread.ident is None:
+            return
+        self._done.set()
+        signal.pthread_kill(self._thread.ident, self._signals[0])
+        self._thread.join()
+
+    def _run(self) -> None:
+        me = os.getpid()
+        while True:
+            info = signal.sigwaitinfo(self._signals)
+            if self._done.is_set():
+                if info.si_code == _SI_TKILL and info.si_pid == me:
+                    return  # the tracer's own wake-up
+                continue  # meant for the program, which has exited
+            with contextlib.suppress(ProcessLookupError):
+                if info.si_code == _SI_KERNEL and os.getpgid(self._pid) == os.getpgrp():
+                    continue
+                log.info("forwarding %s to %d", signal.Signals(info.si_signo).name, self._pid)
+                os.kill(self._pid, info.si_signo)
+
+
+@contextlib.contextmanager
+def _signals_blocked(signals: tuple[signal.Signals, ...]) -> Iterator[_SigSet]:
+    """Block *signals* in this thread; yield the mask to restore (in the child too)."""
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, signals)
+    try:
+        yield old
+    finally:
+        if signals:
+            while signal.sigtimedwait(signals, 0) is not None:
+                pass  # meant for the program, which has exited
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
+# --------------------------------------------------------------------------------------
+# The tracer.
+# --------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Tracee:
+    tid: int
+    tgid: int
+    fresh: bool = False
+    """Auto-attached, its first stop not seen yet."""
+    in_map_create: bool = False
+    """Stopped at a BPF_MAP_CREATE; resume with PTRACE_SYSCALL to see its exit."""
+
+
+def _tgid(tid: int) -> int:
+    """The thread group (process) of thread *tid*, from /proc."""
+    try:
+        status = Path(f"/proc/{tid}/status").read_text()
+    except OSError:
+        return tid
+    m = re.search(r"^Tgid:\s*(\d+)", status, re.MULTILINE)
+    return int(m.group(1)) if m else tid
+
+
+def _resume(request: Request, tid: int, sig: int = 0) -> bool:
+    """Restart (or detach) a tracee that may have been killed meanwhile; False if it was."""
+    try:
+        if request == Request.INTERRUPT:
+            ptrace.interrupt(tid)
+        else:
+            ptrace.resume(request, tid, sig)
+    except TraceError as exc:
+        if exc.errno == errno.ESRCH:
+            return False
+        raise
+    return True
+
+
+_Action = tuple[Request, int]
+
+
+class _Tracer:
+    def __init__(
+        self,
+        main: int,
+        pin_dir: Path,
+        first_group: int,
+        on_event: Callable[[TraceEvent], None] | None,
+    ) -> None:
+        self.main = main
+        self.pin_dir = pin_dir
+        self.groups = _Groups(first_group)
+        self.emit = on_event or (lambda _event: None)
+        self.tracees: dict[int, _Tracee] = {main: _Tracee(main, main)}
+        self.main_execed = False
+        self.status: int | None = None
+        self.bpf_calls = frozenset(syscalls().bpf_numbers())
+
+    # -- the loop ----------------------------------------------------------------------
+
+    def run(self) -> int:
+        """Follow every tracee until the main child exits; return its shell status."""
+        try:
+            while self.status is None:
+                try:
+                    tid, status = os.waitpid(-1, ptrace.WALL)
+                except ChildProcessError:
+                    msg = f"lost track of process {self.main}: no child left to wait for"
+                    raise BpfcovError(msg) from None
+                if not os.WIFSTOPPED(status):
+                    self._gone(tid, status)
+                    continue
+                action = self._stopped(self.tracees.get(tid) or self._adopt(tid), status)
+                if action is not None:
+                    _resume(action[0], tid, action[1])
+            return self.status
+        finally:
+            self._release()
+
+    def _adopt(self, tid: int) -> _Tracee:
+        """A tracee stopped before its creator's fork/clone event was seen."""
+        t = _Tracee(tid, _tgid(tid))
+        self.tracees[tid] = t
+        return t
+
+    def _gone(self, tid: int, status: int) -> None:
+        t = self.tracees.pop(tid, None)
+        if t is None and tid != self.main:
+            return  # some other child of this process
+        if t is None or t.tgid == tid:
+            self.emit(Exited(tid, shell_status(status)))
+        if tid == self.main:
+            self.status = shell_status(status)
+
+    # -- what to do at a stop ----------------------------------------------------------
+
+    def _stopped(self, t: _Tracee, status: int) -> _Action | None:
+        """Handle one ptrace-stop of *t*; how to restart it, None if it was killed."""
+        try:
+            return self._decide(t, status)
+        except TraceError as exc:
+            if exc.errno == errno.ESRCH:  # SIGKILLed in its stop: its exit comes next
+                return None
+            raise
+
+    def _decide(self, t: _Tracee, status: int) -> _Action:
+        sig = os.WSTOPSIG(status)
+        event = status >> 16
+        if sig == ptrace.SYSGOOD_TRAP:
+            return self._syscall_stop(t)
+        if event == Event.SECCOMP:
+            return self._seccomp_stop(t)
+        if event in {Event.FORK, Event.VFORK, Event.CLONE}:
+            self._new_task(t, Event(event))
+            return self._go(t)
+        if event == Event.EXEC:
+            self._exec(t)
+            return self._go(t)
+        if event == Event.STOP:
+            # a seized tracee's first stop, PTRACE_INTERRUPT, or a group-stop
+            if sig in _STOP_SIGNALS and not t.fresh:
+                return Request.LISTEN, 0  # stay stopped until SIGCONT
+            t.fresh = False
+            return self._go(t)
+        if event:
+            return self._go(t)
+        return self._go(t, sig)  # signal-delivery-stop: deliver it
+
+    def _go(self, t: _Tracee, sig: int = 0) -> _Action:
+        return (Request.SYSCALL if t.in_map_create else Request.CONT), sig
+
+    def _seccomp_stop(self, t: _Tracee) -> _Action:
+        info = ptrace.get_syscall_info(t.tid)
+        if (
+            info.op is SyscallInfoOp.SECCOMP
+            and (info.arch, info.nr) in self.bpf_calls
+            and info.args
+            and info.args[0] == bpf.Cmd.MAP_CREATE
+        ):
+            t.in_map_create = True
+        return self._go(t)
+
+    def _syscall_stop(self, t: _Tracee) -> _Action:
+        if t.in_map_create:
+            info = ptrace.get_syscall_info(t.tid)
+            if info.op is SyscallInfoOp.EXIT:
+                t.in_map_create = False
+                if not info.is_error and info.rval >= 0:
+                    self._take(t, info.rval)
+        return self._go(t)
+
+    def _new_task(self, t: _Tracee, event: Event) -> None:
+        new = ptrace.geteventmsg(t.tid)
+        if new in self.tracees:
+            return  # its first stop came first
+        tgid = _tgid(new) if event == Event.CLONE else new
+        self.tracees[new] = _Tracee(new, tgid, fresh=True)
+
+    def _exec(self, t: _Tracee) -> None:
+        former = ptrace.geteventmsg(t.tid)
+        if former != t.tid:  # a thread exec'd: it took the leader's tid
+            self.tracees.pop(former, None)
+        t.tgid = t.tid
+        t.in_map_create = False
+        if t.tid == self.main:
+            self.main_execed = True
+        try:
+            path = str(Path(f"/proc/{t.tid}/exe").readlink())
+        except OSError:
+            path = ""
+        self.emit(Exec(t.tid, path))
+
+    # -- maps --------------------------------------------------------------------------
+
+    def _pidfd(self, t: _Tracee) -> int:
+        """A pidfd whose task holds *t*'s fd table: the thread itself where possible."""
+        try:
+            return ptrace.pidfd_open(t.tid, ptrace.PIDFD_THREAD)
+        except TraceError as exc:
+            if exc.errno != errno.EINVAL:  # EINVAL: before Linux 6.9
+                raise
+        return ptrace.pidfd_open(t.tgid)
+
+    def _take(self, t: _Tracee, fd: int) -> None:
+        """Take map *fd* of *t* into this process; pin it if it holds coverage."""
+        try:
+            with bpf.owned_fd(self._pidfd(t)) as pidfd:
+                mine = ptrace.pidfd_getfd(pidfd, fd)
+        except TraceError as exc:
+            if exc.errno in {errno.ESRCH, errno.EBADF}:  # died, or another thread closed it
+                return
+            raise
+        with bpf.owned_fd(mine):
+            try:
+                info = bpf.map_info(mine)
+            except bpf.BpfSyscallError:
+                return  # the fd was reused for something else meanwhile
+            section = COVERAGE_MAPS.get(info.name)
+            if section is not None:
+                self._pin(t, mine, info, section)
+
+    def _pin(self, t: _Tracee, fd: int, info: bpf.MapInfo, section: Section) -> None:
+        group = self.groups.place(info.btf_id, section)
+        path = self.pin_dir / group_dir_name(group.number, group.btf_id) / layout.pin_name(section)
+        try:
+            path.parent.mkdir(exist_ok=True)
+            bpf.obj_pin(fd, path)
+        except (OSError, BpfcovError) as exc:
+            log.warning("cannot pin map %s (id %d) at %s: %s", info.name, info.id, path, exc)
+            self.emit(PinFailed(t.tgid, info.id, info.name, path, str(exc)))
+            return
+        log.info("pinned %s (map id %d, btf id %d) at %s", info.name, info.id, info.btf_id, path)
+        self.emit(MapPinned(t.tgid, info.id, info.name, info.btf_id, path))
+
+    # -- letting go --------------------------------------------------------------------
+
+    def _release(self) -> None:
+        """Detach every tracee left, so that none stays stopped."""
+        while self.tracees:
+            self._detach(next(iter(self.tracees)))
+
+    def _detach(self, tid: int) -> None:
+        t = self.tracees[tid]
+        if not _resume(Request.INTERRUPT, tid):
+            # exiting, or a zombie leader waiting for its threads: reap it if we can
+            with contextlib.suppress(ChildProcessError):
+                reaped, status = os.waitpid(tid, ptrace.WALL | os.WNOHANG)
+                if reaped:
+                    self._gone(tid, status)
+            self.tracees.pop(tid, None)
+            return
+        while True:
+            try:
+                _, status = os.waitpid(tid, ptrace.WALL)
+            except ChildProcessError:
+                self.tracees.pop(tid, None)
+                return
+            if not os.WIFSTOPPED(status):
+                self._gone(tid, status)
+                return
+            action = self._stopped(t, status)  # may pin, or add a new task to detach
+            if action is None:
+                continue
+            request, sig = action
+            if request == Request.SYSCALL:  # finish the BPF_MAP_CREATE first
+                if _resume(Request.SYSCALL, tid, sig):
+                    continue
+            else:
+                _resume(Request.DETACH, tid, sig if request == Request.CONT else 0)
+            self.tracees.pop(tid, None)
+            return
+
+
+# --------------------------------------------------------------------------------------
+# The entry point.
+# --------------------------------------------------------------------------------------
+
+
+def run_traced(
+    argv: Sequence[str],
+    pin_dir: Path,
+    *,
+    on_event: Callable[[TraceEvent], None] | None = None,
+) -> int:
+    """Run *argv* (PATH lookup, same environment), pinning its coverage maps.
+
+    Returns the program's exit status as a shell would (killed by signal N: 128 + N).
+    Raises :class:`~bpfcov_build.errors.BpfcovError` when not root, when *pin_dir* is
+    not on bpffs, or when the program cannot be started.
+    """
+    if not argv:
+        msg = "no program to run"
+        raise BpfcovError(msg)
+    if os.geteuid() != 0:
+        msg = "bpfcov run needs root: it traces the program and pins its maps in bpffs"
+        raise BpfcovError(msg)
+    pin_dir = Path(pin_dir)
+    first_group = _prepare_pin_dir(pin_dir)
+    prog = ptrace.bpf_trap_filter(syscalls())
+    relayed = tuple(s for s in FORWARDED_SIGNALS if signal.getsignal(s) is not signal.SIG_IGN)
+    with _signals_blocked(relayed) as mask:
+        child = _spawn(argv, prog, mask)
+        try:
+            try:
+                ptrace.seize(child.pid, TRACE_OPTIONS)
+            except TraceError:
+                os.kill(child.pid, signal.SIGKILL)
+                os.waitpid(child.pid, 0)
+                raise
+            os.write(child.go, _GO)
+            os.close(child.go)
+            child.go = -1
+            tracer = _Tracer(child.pid, pin_dir, first_group, on_event)
+            with _Relay(relayed, child.pid):
+                status = tracer.run()
+            if not tracer.main_execed:
+                report = os.read(child.failure, 4096)
+                if report:
+                    raise _spawn_error(argv, report)
+            return status
+        finally:
+            for fd in (child.go, child.failure):
+                if fd >= 0:
+                    os.close(fd)
