@@ -107,6 +107,7 @@ public:
   bool run();
 
 private:
+  bool isInstrumented() const;
   std::vector<ProfiledFunction> collectProfiledFunctions();
   void placeCounters(std::vector<ProfiledFunction> &Functions);
   void placeBitmaps(std::vector<ProfiledFunction> &Functions);
@@ -132,9 +133,9 @@ private:
 };
 
 bool LoadableRewriter::run() {
-  std::vector<ProfiledFunction> Functions = collectProfiledFunctions();
-  if (Functions.empty())
+  if (!compat::isBPFModule(M) || !isInstrumented())
     return false;
+  std::vector<ProfiledFunction> Functions = collectProfiledFunctions();
   stripProfileRuntime(M);
   placeCounters(Functions);
   placeBitmaps(Functions);
@@ -145,6 +146,14 @@ bool LoadableRewriter::run() {
   if (DIB)
     DIB->finalize();
   return true;
+}
+
+/// Whether clang instrumented the module: it then has the runtime hook, and
+/// a name blob or coverage mapping even when no function got counters.
+bool LoadableRewriter::isInstrumented() const {
+  return M.getNamedValue(getInstrProfRuntimeHookVarName()) ||
+         M.getNamedGlobal(getInstrProfNamesVarName()) ||
+         M.getNamedGlobal(getCoverageMappingVarName());
 }
 
 /// Every __profd_ record of the module, in module order, with its counters

@@ -28,6 +28,7 @@
 #include "llvm/Passes/PassPlugin.h"
 #include "llvm/ProfileData/InstrProf.h"
 
+#include <memory>
 #include <optional>
 
 using namespace llvm;
@@ -50,45 +51,56 @@ std::optional<PassParams> parsePassName(StringRef Name) {
   PassParams Params;
   if (Name.empty())
     return Params;
-  if (!Name.consume_front("<") || !Name.consume_back(">"))
+  if (!Name.consume_front("<") || !Name.consume_back(">") || Name.empty())
     return std::nullopt;
   SmallVector<StringRef, 2> Parts;
-  Name.split(Parts, ';', -1, /*KeepEmpty=*/false);
+  Name.split(Parts, ';', -1, /*KeepEmpty=*/true);
+  bool ModeSeen = false;
   for (StringRef Part : Parts) {
-    if (Part == "loadable") {
-      Params.Mapping = false;
-    } else if (Part == "mapping") {
-      Params.Mapping = true;
-    } else if (Part.consume_front("object=")) {
-      std::string Decoded;
-      if (!tryGetFromHex(Part, Decoded))
-        return std::nullopt;
-      Params.ObjectPath = Decoded;
+    if (Part == "loadable" || Part == "mapping") {
+      if (ModeSeen)
+        return std::nullopt; // one mode only
+      ModeSeen = true;
+      Params.Mapping = Part == "mapping";
+    } else if (Part.consume_front("object=") && Part.size() % 2 == 0 &&
+               tryGetFromHex(Part, Params.ObjectPath)) {
+      continue;
     } else {
       return std::nullopt;
     }
   }
+  if (Params.Mapping && !Params.ObjectPath.empty())
+    return std::nullopt; // only the loadable object records a path
   return Params;
 }
 
 /// What clang -fpass-plugin runs last: loadable mode on BPF modules that
-/// carry clang's coverage counters, nothing on any other module.
+/// clang instrumented (LoadablePass leaves every other module alone). It
+/// stands down when the pipeline names bpf-cov itself, so that
+/// opt -passes='default<O2>,bpf-cov<mapping>' builds a mapping object.
 struct AutoLoadablePass : PassInfoMixin<AutoLoadablePass> {
+  explicit AutoLoadablePass(std::shared_ptr<const bool> Explicit)
+      : Explicit(std::move(Explicit)) {}
   PreservedAnalyses run(Module &M, ModuleAnalysisManager &AM) {
-    if (!bpfcov::compat::isBPFModule(M))
+    if (*Explicit)
       return PreservedAnalyses::all();
     return bpfcov::LoadablePass().run(M, AM);
   }
   static bool isRequired() { return true; }
+
+  std::shared_ptr<const bool> Explicit;
 };
 
 void registerCallbacks(PassBuilder &PB) {
+  // Set while parsing the pipeline text, read when the pipeline runs.
+  auto Explicit = std::make_shared<bool>(false);
   PB.registerPipelineParsingCallback(
-      [](StringRef Name, ModulePassManager &MPM,
-         ArrayRef<PassBuilder::PipelineElement>) {
+      [Explicit](StringRef Name, ModulePassManager &MPM,
+                 ArrayRef<PassBuilder::PipelineElement>) {
         std::optional<PassParams> Params = parsePassName(Name);
         if (!Params)
           return false;
+        *Explicit = true;
         if (Params->Mapping)
           MPM.addPass(bpfcov::MappingPass());
         else
@@ -96,8 +108,8 @@ void registerCallbacks(PassBuilder &PB) {
         return true;
       });
   PB.registerOptimizerLastEPCallback(
-      [](ModulePassManager &MPM, OptimizationLevel) {
-        MPM.addPass(AutoLoadablePass());
+      [Explicit](ModulePassManager &MPM, OptimizationLevel) {
+        MPM.addPass(AutoLoadablePass(Explicit));
       });
 }
 

@@ -7,8 +7,8 @@ Run once per LLVM major, for example:
 
 Parameters (lit -D NAME=VALUE):
   llvm    the LLVM major whose tools and plugin are tested (required)
-  plugin  the libBPFCov.so built for that major; when it is not given, it is
-          asked from bpfcov_build.toolchain, if that module offers a way
+  plugin  the libBPFCov.so built for that major; by default the one the
+          installed bpfcov carries
   out     where the tests write their temporary files
           (default: <tmp>/bpfcov-lit/llvm-<N>, so two majors can run at once)
 
@@ -32,12 +32,10 @@ Features, for REQUIRES / UNSUPPORTED / %if:
 
 from __future__ import annotations
 
-import importlib
 import os
 import re
 import shutil
 import subprocess
-import sys
 import tempfile
 
 import lit.formats
@@ -49,7 +47,6 @@ config.test_format = lit.formats.ShTest(execute_external=False)
 config.suffixes = [".c", ".ll"]
 config.excludes = ["Inputs", "README.md", "lit.cfg.py"]
 config.test_source_root = os.path.dirname(os.path.abspath(__file__))
-REPO_ROOT = os.path.dirname(os.path.dirname(config.test_source_root))
 
 
 # --- Step 1: the LLVM major ---------------------------------------------------
@@ -63,54 +60,23 @@ if not re.fullmatch(r"[0-9]+", llvm_param):
     lit_config.fatal(f"tests/pass: -D llvm={llvm_param!r} is not an LLVM major number")
 llvm_major = int(llvm_param)
 if llvm_major < MIN_LLVM:
-    lit_config.fatal(f"tests/pass: LLVM {llvm_major} is too old; bpfcov supports {MIN_LLVM} or newer")
+    lit_config.fatal(
+        f"tests/pass: LLVM {llvm_major} is too old; bpfcov supports {MIN_LLVM} or newer"
+    )
 
 
 # --- Step 2: the plugin -------------------------------------------------------
 def plugin_from_toolchain(major: int) -> str:
-    """Asks bpfcov_build.toolchain for the plugin of this major.
-
-    Today that is ``Toolchain(major).plugin`` (the package's plugins/ tree, or
-    $BPFCOV_PLUGIN_DIR). The module belongs to the Python side, so a few other
-    spellings are tried too before giving up: select(major), a module function
-    (plugin_path, find_plugin) or a finder on Toolchain (find, default_search).
-    """
+    """The plugin the installed bpfcov_build carries for this major (or $BPFCOV_PLUGIN_DIR's)."""
     hint = f"pass the plugin with -D plugin=/path/to/llvm-{major}/libBPFCov.so"
-    if REPO_ROOT not in sys.path:
-        sys.path.insert(0, REPO_ROOT)
     try:
-        toolchain = importlib.import_module("bpfcov_build.toolchain")
-    except ModuleNotFoundError as e:
-        if e.name not in ("bpfcov_build", "bpfcov_build.toolchain"):
-            raise
-        lit_config.fatal(f"tests/pass: no -D plugin= given and bpfcov_build.toolchain does not exist; {hint}")
+        from bpfcov_build import toolchain  # the installed package, as the tests use it
 
-    def plugin_of(found: object) -> str | None:
-        for attr in ("plugin", "plugin_path"):
-            value = getattr(found, attr, None)
-            if callable(value):
-                value = value()
-            if value:
-                return os.fspath(value)
-        return None
-
-    cls = getattr(toolchain, "Toolchain", None)
-    finders = [getattr(toolchain, "select", None)]
-    finders += [getattr(cls, name, None) for name in ("find", "default_search", "for_major")]
-    finders.append(cls)
-    try:
-        for name in ("plugin_path", "find_plugin"):
-            function = getattr(toolchain, name, None)
-            if callable(function):
-                return os.fspath(function(major))
-        for finder in finders:
-            if callable(finder):
-                path = plugin_of(finder(major))
-                if path:
-                    return path
-    except Exception as e:  # the toolchain's own error says what is missing
-        lit_config.fatal(f"tests/pass: bpfcov_build.toolchain found no plugin for LLVM {major}: {e}; {hint}")
-    lit_config.fatal(f"tests/pass: bpfcov_build.toolchain offers no way to find the plugin; {hint}")
+        return os.fspath(toolchain.Toolchain(major).plugin)
+    except ImportError:
+        lit_config.fatal(f"tests/pass: no -D plugin= given and bpfcov is not installed; {hint}")
+    except Exception as e:  # the toolchain's own one-line error says what is missing
+        lit_config.fatal(f"tests/pass: {e}; {hint}")
 
 
 plugin = lit_config.params.get("plugin") or plugin_from_toolchain(llvm_major)
@@ -119,7 +85,7 @@ if not os.path.isfile(plugin):
     lit_config.fatal(f"tests/pass: plugin {plugin} does not exist (build it, or fix -D plugin=)")
 
 
-# --- Step 3: the tools of that major --------------------------------------------
+# --- Step 3: the tools of that major -----------------------------------------
 def tool(name: str, fallback: str | None = None) -> str:
     """name-N from PATH or /usr/lib/llvm-N/bin, else fallback, else fatal."""
     for candidate in (f"{name}-{llvm_major}", f"/usr/lib/llvm-{llvm_major}/bin/{name}"):
@@ -131,7 +97,10 @@ def tool(name: str, fallback: str | None = None) -> str:
         if path:
             lit_config.note(f"tests/pass: no {name} for LLVM {llvm_major}, using {path}")
             return path
-    lit_config.fatal(f"tests/pass: {name}-{llvm_major} not found; install llvm-{llvm_major} / clang-{llvm_major}")
+    lit_config.fatal(
+        f"tests/pass: {name}-{llvm_major} not found; "
+        f"install llvm-{llvm_major} / clang-{llvm_major}"
+    )
 
 
 # lit runs a plain `not` itself but `not --crash` with LLVM's `not` program,
@@ -140,7 +109,7 @@ llvm_bindir = f"/usr/lib/llvm-{llvm_major}/bin"
 if os.path.isfile(os.path.join(llvm_bindir, "not")):
     config.environment["PATH"] = os.pathsep.join([llvm_bindir, config.environment.get("PATH", "")])
 elif not shutil.which("not"):
-    lit_config.warning(f"tests/pass: LLVM's `not` not found; the `not --crash` RUN lines will fail")
+    lit_config.warning("tests/pass: LLVM's `not` not found; the `not --crash` RUN lines will fail")
 
 clang = tool("clang")
 opt = tool("opt")
@@ -161,13 +130,14 @@ except (OSError, subprocess.CalledProcessError):
 multiarch_include = f" -I/usr/include/{multiarch}" if multiarch else ""
 
 
-# --- Step 4: substitutions and features ------------------------------------------
+# --- Step 4: substitutions and features --------------------------------------
 # lit applies substitutions in order and treats each key as a regex: keep a
 # key before any key that is a prefix of it (%clang_bpf before %clang).
 config.substitutions.append(
     (
         "%clang_bpf",
-        f"{clang} -target bpf -O2 -g -fprofile-instr-generate -fcoverage-mapping{multiarch_include}",
+        f"{clang} -target bpf -O2 -g -fprofile-instr-generate -fcoverage-mapping"
+        f"{multiarch_include}",
     )
 )
 config.substitutions.append(("%clang", clang))

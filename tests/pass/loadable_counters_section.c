@@ -1,6 +1,7 @@
 // RUN: %clang_bpf -S -emit-llvm %s -o %t.ll
 // RUN: %opt -passes=bpf-cov -S %t.ll -o %t.out.ll
 // RUN: FileCheck %s --input-file=%t.out.ll
+// RUN: FileCheck %s --check-prefix=GONE --input-file=%t.out.ll
 // RUN: FileCheck %s --check-prefix=INC --input-file=%t.ll
 // RUN: FileCheck %s --check-prefix=INC --input-file=%t.out.ll
 //
@@ -25,12 +26,11 @@ int clamp(int x) {
   return x;
 }
 
-// CHECK-NOT: __llvm_prf_cnts
-// CHECK-NOT: comdat
+// GONE-NOT: __llvm_prf_cnts
+// GONE-NOT: comdat
+
 // CHECK: {{^}}@__profc_count_even = dso_local global [2 x i64] zeroinitializer, section ".data.profc", align 8, !dbg ![[EVEN:[0-9]+]]{{$}}
 // CHECK: {{^}}@__profc_clamp = dso_local global [3 x i64] zeroinitializer, section ".data.profc", align 8, !dbg ![[CLAMP:[0-9]+]]{{$}}
-// CHECK-NOT: __llvm_prf_cnts
-// CHECK-NOT: comdat
 
 // CHECK-DAG: !llvm.dbg.cu = !{![[CU:[0-9]+]]}
 // CHECK-DAG: ![[CU]] = distinct !DICompileUnit({{.*}}globals: ![[GLOBALS:[0-9]+]]

@@ -1,4 +1,3 @@
-// XFAIL: *
 // RUN: %clang_bpf -S -emit-llvm %s -o %t.ll
 // RUN: %opt -passes=bpf-cov -S %t.ll -o %t.out.ll
 // RUN: FileCheck %s --input-file=%t.out.ll
@@ -13,13 +12,6 @@
 // function. Loadable mode must still strip the runtime and leave nothing in an
 // __llvm_* section, as it does for any instrumented module, so that the object
 // builds (LLVM 14-16) and libbpf loads it (no undefined symbol).
-//
-// Expected to fail: known bug, reported. LoadableRewriter::run() returns before
-// stripProfileRuntime() when it finds no __profd_ record, so the module is left
-// as clang wrote it: llc-14 crashes on __llvm_profile_init, and on 19 the
-// object keeps __llvm_covfun / __llvm_covmap / __llvm_prf_names and an
-// undefined __llvm_profile_runtime. Remove the XFAIL line once it is fixed
-// (lit then reports this test as XPASS until you do).
 
 static inline int unused_helper(int x) { return x ? 1 : 2; }
 

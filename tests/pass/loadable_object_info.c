@@ -1,6 +1,7 @@
 // RUN: %clang_bpf -S -emit-llvm %s -o %t.ll
 // RUN: %opt -passes='bpf-cov<loadable;object=2f6275696c642f6d79206f626a732f70726f672e6270662e6f626a>' -S %t.ll -o %t.out.ll
 // RUN: cat %t.ll %t.out.ll | FileCheck %s -DMAJOR=%llvm_major --check-prefixes=CHECK,%if llvm-ge-19 %{RAW10%} %else %{%if llvm-ge-18 %{RAW9%} %else %{RAW8%}%}
+// RUN: FileCheck %s --check-prefix=GONE --input-file=%t.out.ll
 // RUN: %llc -march=bpf -filetype=obj %t.out.ll -o %t.o
 // RUN: %readelf -S -s %t.o | FileCheck %s --check-prefix=OBJ
 // RUN: %opt -passes=bpf-cov -S %t.ll | FileCheck %s --check-prefix=NOPATH
@@ -28,8 +29,8 @@ int prog(int x) { return x > 2 ? x : 2; }
 // CHECK-NEXT: {{^}}@__bpfcov_covmap_size = dso_local constant i32 [[#mul(div(FILENAMES+16+3,4),4)]], section ".rodata.covmap", align 4, !dbg
 // CHECK-NEXT: {{^}}@__bpfcov_covmap = dso_local constant { { i32, i32, i32, i32 }, {{\[}}[[#FILENAMES]] x i8] } { { i32, i32, i32, i32 } { i32 0, i32 [[#FILENAMES]], i32 0, i32 [[#COVVERSION]] }, {{\[}}[[#FILENAMES]] x i8] [[FILENAME_BYTES]] }, section ".rodata.covmap", align 8, !dbg
 // CHECK-NEXT: {{^}}@__bpfcov_object_path = dso_local constant [28 x i8] c"/build/my objs/prog.bpf.obj\00", section ".rodata.covmap", align 1, !dbg
-// CHECK-NOT:  __llvm_coverage_mapping
-// CHECK-NOT:  __llvm_covmap
+// GONE-NOT: __llvm_coverage_mapping
+// GONE-NOT: __llvm_covmap
 
 // OBJ:     [{{ *}}[[SEC:[0-9]+]]] .rodata.covmap PROGBITS
 // OBJ-DAG: 0000000000000000 8 OBJECT GLOBAL DEFAULT [[SEC]] __bpfcov_raw_version

@@ -4,6 +4,7 @@
 // RUN: FileCheck %s --check-prefix=NORUNTIME --input-file=%t.map.ll
 // RUN: %llc -march=bpf -filetype=obj %t.map.ll -o %t.o
 // RUN: %readelf -S -s %t.o | FileCheck %s --check-prefix=OBJ
+// RUN: %readelf -s %t.o | FileCheck %s --check-prefix=NOUND
 // RUN: %if !llvm-ge-17 %{ not --crash %llc -march=bpf -filetype=obj %t.ll -o %t.crash.o %}
 //
 // Mapping mode builds the twin object that llvm-cov reads: it keeps clang's
@@ -40,4 +41,4 @@ int prog(int x) { return half(x) + (x & 1 ? 1 : 0); }
 // OBJ-DAG: ] __llvm_covfun PROGBITS
 // OBJ-DAG: ] __llvm_covmap PROGBITS
 // OBJ-DAG: ] __llvm_prf_names PROGBITS
-// OBJ-NOT: UND {{[_A-Za-z]}}
+// NOUND-NOT: UND {{[_A-Za-z]}}

@@ -3,11 +3,14 @@
 // RUN: %opt -passes='default<O0>' -S %t.ll | FileCheck %s
 // RUN: %opt -passes='default<Os>' -S %t.ll | FileCheck %s
 // RUN: %opt -passes=verify -S %t.ll | FileCheck %s --check-prefix=EXPLICIT
+// RUN: %opt -passes='default<O2>,bpf-cov<mapping>' -S %t.ll | FileCheck %s --check-prefix=MAPPING
 //
 // The plugin registers loadable mode at the OptimizerLast extension point (for
 // clang -fpass-plugin), so every default pipeline that opt builds with the
 // plugin loaded runs it too: default<O2>, <O0> and <Os> all move the counters
-// to .data.profc. An explicit pipeline without bpf-cov does not (EXPLICIT).
+// to .data.profc. An explicit pipeline without bpf-cov does not (EXPLICIT),
+// and a pipeline that names bpf-cov itself runs only that (MAPPING: an
+// optimised mapping object keeps clang's sections).
 
 int prog(int x) { return x > 0 ? x : -x; }
 
@@ -17,3 +20,8 @@ int prog(int x) { return x > 0 ? x : -x; }
 
 // EXPLICIT: {{^}}@__profc_prog = private global [2 x i64] zeroinitializer, section "__llvm_prf_cnts"
 // EXPLICIT-NOT: .data.profc
+
+// MAPPING-DAG: {{^}}@__profc_prog = private global [2 x i64] zeroinitializer, section "__llvm_prf_cnts"
+// MAPPING-DAG: section "__llvm_covmap"
+// MAPPING-DAG: {{^}}@__bpfcov_info = {{.*}} section ".bpfcov.info"
+// MAPPING-NOT: .data.profc
