@@ -11,7 +11,7 @@ import logging
 import sys
 from typing import TYPE_CHECKING
 
-from bpfcov_build import __version__, cmd_gen, cmd_out, toolchain
+from bpfcov_build import __version__, cmd_gen, cmd_out, cmd_run, toolchain
 from bpfcov_build.errors import BpfcovError, ToolFailedError
 
 if TYPE_CHECKING:
@@ -52,6 +52,7 @@ def _parser() -> argparse.ArgumentParser:
         parents=[common],
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    cmd_run.add_parser(sub, [common])
     cmd_gen.add_parser(sub, [common])
     cmd_out.add_parser(sub, [common])
     version = sub.add_parser(

@@ -116,3 +116,25 @@ def loaded(obj: Path) -> Iterator[Loaded]:
         for fd in [*result.progs.values(), *result.maps.values()]:
             os.close(fd)
         shutil.rmtree(pin_dir, ignore_errors=True)
+
+
+def build_loader(obj: Path, source: Path, skeleton: str, out_dir: Path) -> Path:
+    """A libbpf skeleton loader: ``bpftool gen skeleton obj`` then gcc, in ``out_dir``."""
+    header = out_dir / f"{skeleton}.skel.h"
+    header.write_bytes(
+        subprocess.run(
+            ["bpftool", "gen", "skeleton", obj, "name", skeleton], capture_output=True, check=True
+        ).stdout
+    )
+    binary = out_dir / source.stem
+    subprocess.run(
+        ["gcc", "-O2", "-Wall", "-Werror", f"-I{out_dir}", "-o", binary, source, "-lbpf"],
+        check=True,
+    )
+    return binary
+
+
+def run_dirs() -> set[Path]:
+    """The run directories under bpfcov run's default root now."""
+    root = BPFFS / "bpfcov"
+    return set(root.iterdir()) if root.exists() else set()

@@ -3,12 +3,14 @@
  * Loads the XDP parser through its libbpf skeleton and runs packets through it
  * in the kernel (BPF_PROG_TEST_RUN), as a test harness would:
  *
- *     xdp_loader [-r REPEAT] PACKET.bin...
+ *     xdp_loader [-r REPEAT] [-p] PACKET.bin...
  *
- * Prints each packet's verdict. Built against the skeleton of a plain or of an
+ * Prints each packet's verdict. With -p it then prints "ready" and keeps the
+ * program loaded until SIGINT or SIGTERM, like a daemon would. Built against the skeleton of a plain or of an
  * instrumented xdp_parser.bpf.o alike: the source does not change.
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,20 +33,33 @@ static int read_file(const char *path, char *buf, size_t size)
 	return (int)n;
 }
 
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
 int main(int argc, char **argv)
 {
 	static const char *verdicts[] = {"aborted", "drop", "pass", "tx", "redirect"};
 	struct xdp_parser *skel;
-	int repeat = 1, opt, i, err = 0;
+	int repeat = 1, opt, i, err = 0, pause_after = 0;
 	char packet[2048];
 
-	while ((opt = getopt(argc, argv, "r:")) != -1) {
-		if (opt != 'r') {
-			fprintf(stderr, "usage: %s [-r REPEAT] PACKET.bin...\n", argv[0]);
+	while ((opt = getopt(argc, argv, "r:p")) != -1) {
+		if (opt == 'r') {
+			repeat = atoi(optarg);
+		} else if (opt == 'p') {
+			pause_after = 1;
+		} else {
+			fprintf(stderr, "usage: %s [-r REPEAT] [-p] PACKET.bin...\n", argv[0]);
 			return 2;
 		}
-		repeat = atoi(optarg);
 	}
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
 
 	skel = xdp_parser__open_and_load();
 	if (!skel) {
@@ -70,6 +85,18 @@ int main(int argc, char **argv)
 		printf("%s: %s\n", argv[i], run.retval < 5 ? verdicts[run.retval] : "?");
 	}
 
+	if (pause_after && !err) {
+		sigset_t block, old;
+
+		sigemptyset(&block);
+		sigaddset(&block, SIGINT);
+		sigaddset(&block, SIGTERM);
+		sigprocmask(SIG_BLOCK, &block, &old);
+		printf("ready\n");
+		fflush(stdout);
+		while (!stop)
+			sigsuspend(&old);
+	}
 	xdp_parser__destroy(skel);
 	return err ? 1 : 0;
 }

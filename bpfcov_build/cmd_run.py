@@ -1,0 +1,112 @@
+"""``bpfcov run``: run a program and keep the coverage maps it creates, pinned."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import shutil
+import sys
+import time
+from pathlib import Path
+
+from bpfcov_build import bpf
+from bpfcov_build.errors import BpfcovError, NotFoundError
+from bpfcov_build.tracer import Exec, Exited, MapPinned, PinFailed, TraceEvent, run_traced
+
+__all__ = ["RUN_ROOT", "add_parser", "main"]
+
+log = logging.getLogger("bpfcov")
+
+#: Where runs are pinned unless --pin-dir says otherwise: one directory each.
+RUN_ROOT = Path("/sys/fs/bpf/bpfcov")
+
+HELP = "run a program; pin the coverage maps it creates so none is lost when it exits"
+EPILOG = """\
+examples:
+  bpfcov run -- ./loader --iterations 100
+  bpfcov run --pin-dir /sys/fs/bpf/bpfcov/ci-42 -- make test
+  bpfcov run -- bpftool prog loadall prog.bpf.o /sys/fs/bpf/prog
+
+The program runs as it would without bpfcov: same environment, privileges,
+signals and exit status. Only its bpf() calls are intercepted. Each instrumented
+object it loads (also in forked children, threads and exec'd programs) gets a
+directory of pins under the run directory, which bpfcov prints; give that to
+bpfcov gen. Needs root."""
+
+
+def add_parser(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser],
+    parents: list[argparse.ArgumentParser],
+) -> None:
+    """Adds ``run`` to the subcommands."""
+    p = sub.add_parser(
+        "run",
+        help=HELP,
+        description=HELP,
+        epilog=EPILOG,
+        parents=parents,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument(
+        "--pin-dir",
+        type=Path,
+        help=f"the run directory, on bpffs (default: a new one under {RUN_ROOT})",
+    )
+    p.add_argument("command", nargs=argparse.REMAINDER, metavar="-- CMD [ARGS...]")
+    p.set_defaults(func=main)
+
+
+def _default_pin_dir(command: str) -> Path:
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    return RUN_ROOT / f"{Path(command).name}-{stamp}-{os.getpid()}"
+
+
+def _report(event: TraceEvent) -> None:
+    if isinstance(event, MapPinned):
+        log.info(
+            "pid %d: pinned %s (map %d, BTF %d)", event.pid, event.path, event.map_id, event.btf_id
+        )
+    elif isinstance(event, PinFailed):
+        print(
+            f"bpfcov: warning: could not pin {event.name} of pid {event.pid} at "
+            f"{event.path}: {event.reason}",
+            file=sys.stderr,
+        )
+    elif isinstance(event, Exec):
+        log.info("pid %d: runs %s", event.pid, event.path)
+    elif isinstance(event, Exited):
+        log.info("pid %d: exited with status %d", event.pid, event.status)
+
+
+def main(args: argparse.Namespace) -> int:
+    """Runs ``bpfcov run``."""
+    command: list[str] = args.command
+    if command[:1] == ["--"]:
+        command = command[1:]
+    if not command:
+        msg = "no program to run: bpfcov run [--pin-dir DIR] -- CMD [ARGS...]"
+        raise BpfcovError(msg)
+    if shutil.which(command[0]) is None:
+        msg = f"{command[0]}: command not found"
+        raise NotFoundError(msg)
+    if os.geteuid() != 0:
+        msg = "bpfcov run needs root: it traces the program and pins its maps in bpffs"
+        raise BpfcovError(msg)
+    bpf.ensure_bpffs()
+    pin_dir: Path = args.pin_dir or _default_pin_dir(command[0])
+    if pin_dir.exists() and any(pin_dir.iterdir()):
+        msg = f"{pin_dir} is in use by an earlier run; choose another --pin-dir or remove it"
+        raise BpfcovError(msg)
+    print(f"bpfcov: pinning coverage maps under {pin_dir}", file=sys.stderr)
+    status = run_traced(command, pin_dir, on_event=_report)
+    objects = sorted(p.name for p in pin_dir.iterdir() if p.is_dir())
+    if not objects:
+        pin_dir.rmdir()
+        print(
+            f"bpfcov: {command[0]} created no coverage map; was it built with bpfcov-cc?",
+            file=sys.stderr,
+        )
+        return status or 1
+    print(f"bpfcov: {len(objects)} object(s) pinned; next: bpfcov gen {pin_dir}", file=sys.stderr)
+    return status

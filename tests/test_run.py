@@ -1,0 +1,298 @@
+"""bpfcov run → gen → out, with real loaders: exact counts in llvm-cov's report."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from support import (
+    EXAMPLES,
+    TP_SOURCE,
+    XDP_SOURCE,
+    build,
+    build_loader,
+    llvm_majors,
+    run_dirs,
+    script,
+)
+from test_examples_kernel import PACKETS, model_xdp
+
+from bpfcov_build import bpf
+
+PID_FILTERED = ("getppid", "getuid", "getgid")
+
+
+def bpfcov(*args: object, **kw: object) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [script("bpfcov"), *map(str, args)], capture_output=True, text=True, check=False, **kw
+    )  # type: ignore[call-overload]
+
+
+@pytest.fixture
+def pin_dir(tmp_path: Path) -> Path:
+    path = Path("/sys/fs/bpf") / f"bpfcov-run-test-{os.getpid()}-{tmp_path.name}"
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def xdp_loader(xdp_obj: Path) -> Path:
+    return build_loader(xdp_obj, EXAMPLES / "xdp" / "xdp_loader.c", "xdp_parser", xdp_obj.parent)
+
+
+@pytest.fixture(scope="module")
+def packets(tmp_path_factory: pytest.TempPathFactory) -> list[tuple[Path, int]]:
+    """PACKETS as files, each with its repeat count."""
+    out = tmp_path_factory.mktemp("packets")
+    files = []
+    for i, (packet, times) in enumerate(PACKETS):
+        path = out / f"{i:02}.bin"
+        path.write_bytes(packet)
+        files.append((path, times))
+    return files
+
+
+def expected_xdp() -> tuple[Counter[str], Counter[str]]:
+    xdp: Counter[str] = Counter()
+    port: Counter[str] = Counter()
+    for packet, times in PACKETS:
+        for _ in range(times):
+            model_xdp(packet, xdp, port)
+    return xdp, port
+
+
+def run_loader_packets(loader: Path, packets: list[tuple[Path, int]], pin_dir: Path) -> None:
+    # One loader run per repeat count would load the object several times; instead
+    # the loader runs each packet file its own number of times in one process.
+    args: list[object] = []
+    for path, times in packets:
+        args += [path] * times
+    result = bpfcov("run", "--pin-dir", pin_dir, "--", loader, *args)
+    assert result.returncode == 0, result.stderr
+    assert f"bpfcov: pinning coverage maps under {pin_dir}" in result.stderr
+
+
+def export(profile: Path, tmp_path: Path, *objects: Path) -> dict[str, dict[str, object]]:
+    out = tmp_path / f"{profile.stem}.json"
+    obj_args = [a for o in objects for a in ("--object", o)]
+    result = bpfcov("out", "-f", "json", "-o", out, *obj_args, profile)
+    assert result.returncode == 0, result.stderr
+    return {f["name"]: f for f in json.loads(out.read_text())["data"][0]["functions"]}
+
+
+def assert_xdp_report(functions: dict[str, dict[str, object]]) -> None:
+    xdp, port = expected_xdp()
+    assert functions["xdp_parser"]["count"] == xdp["entry"]
+    verdict = functions["xdp_parser.bpf.c:port_verdict"]
+    assert verdict["count"] == port["entry"]
+    branches = sorted((b[0], b[4], b[5]) for b in verdict["branches"])  # type: ignore[attr-defined]
+    assert [(t, f) for _, t, f in branches] == [
+        (port["if_dns"], port["entry"] - port["if_dns"]),
+        (port["if_privileged"], port["entry"] - port["if_dns"] - port["if_privileged"]),
+    ]
+
+
+def test_skeleton_loader_under_run(
+    xdp_loader: Path, packets: list[tuple[Path, int]], pin_dir: Path, tmp_path: Path
+) -> None:
+    run_loader_packets(xdp_loader, packets, pin_dir)
+    groups = [p.name for p in pin_dir.iterdir()]
+    assert len(groups) == 1 and groups[0].startswith("1-btf") and groups[0] != "1-btf0"
+    gen = bpfcov("gen", "--unpin", "-o", tmp_path / "xdp.profraw", pin_dir)
+    assert gen.returncode == 0, gen.stderr
+    assert not pin_dir.exists()
+    assert_xdp_report(export(tmp_path / "xdp.profraw", tmp_path))
+
+
+def test_bpftool_loadall_under_run(xdp_obj: Path, pin_dir: Path, tmp_path: Path) -> None:
+    progs = Path("/sys/fs/bpf") / f"bpfcov-run-progs-{os.getpid()}"
+    try:
+        result = bpfcov(
+            "run", "--pin-dir", pin_dir, "--", "bpftool", "prog", "loadall", xdp_obj, progs
+        )
+        assert result.returncode == 0, result.stderr
+        prog = bpf.obj_get(progs / "xdp_parser")
+        try:
+            for packet, times in PACKETS:
+                bpf.prog_test_run(prog, packet, repeat=times)
+        finally:
+            os.close(prog)
+        gen = bpfcov("gen", "-o", tmp_path / "x.profraw", pin_dir)
+        assert gen.returncode == 0, gen.stderr
+    finally:
+        shutil.rmtree(progs, ignore_errors=True)
+    assert_xdp_report(export(tmp_path / "x.profraw", tmp_path))
+
+
+def test_snapshot_while_running_then_sigint_is_forwarded(
+    xdp_loader: Path, packets: list[tuple[Path, int]], pin_dir: Path, tmp_path: Path
+) -> None:
+    args: list[str] = ["-p"]
+    for path, times in packets:
+        args += [str(path)] * times
+    proc = subprocess.Popen(
+        [script("bpfcov"), "run", "--pin-dir", str(pin_dir), "--", str(xdp_loader), *args],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            if line.strip() == "ready":
+                break
+        gen = bpfcov("gen", "-o", tmp_path / "snap.profraw", pin_dir)
+        assert gen.returncode == 0, gen.stderr
+        live = bpfcov(
+            "gen",
+            "--live",
+            "-o",
+            tmp_path / "live",
+            pin_dir.parent,
+        )
+        assert live.returncode != 0  # a run directory and --live do not go together
+        live = bpfcov("gen", "--live", "-o", tmp_path / "live/")
+        assert live.returncode == 0, live.stderr
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=30) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        assert proc.stdout is not None
+        proc.stdout.close()
+    assert_xdp_report(export(tmp_path / "snap.profraw", tmp_path))
+    # The live scan found this loader's object among whatever else is loaded.
+    ours = str(xdp_loader.parent / "xdp_parser.bpf.obj")
+    found = [
+        p
+        for p in (tmp_path / "live").glob("*.profraw")
+        if json.loads(p.with_name(p.name + ".json").read_text())["object"] == ours
+    ]
+    assert len(found) == 1
+    assert_xdp_report(export(found[0], tmp_path))
+
+
+def test_tracepoint_counts_under_run(major: int, pin_dir: Path, tmp_path: Path) -> None:
+    obj = build(TP_SOURCE, tmp_path / "sys_enter.bpf.o", major)
+    loader = build_loader(
+        obj, EXAMPLES / "tracepoint" / "sys_enter_loader.c", "sys_enter", tmp_path
+    )
+    calls = {"getppid": 7, "getuid": 5, "getgid": 3}
+    result = bpfcov("run", "--pin-dir", pin_dir, "--", loader, *calls.values())
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["getppid", "7", "getuid", "5", "getgid", "3", "other", "0"]
+    assert bpfcov("gen", "-o", tmp_path / "tp.profraw", pin_dir).returncode == 0
+    function = export(tmp_path / "tp.profraw", tmp_path)["sys_enter"]
+    ours = sum(calls.values())
+    entry = function["count"]
+    branches = sorted((b[0], b[1], b[4], b[5]) for b in function["branches"])  # type: ignore[attr-defined]
+    # if (pid != target_pid): every other process's calls were true, ours false.
+    # for (i = 0; i < NWATCH; i++): entered once per call of ours, ends only for "other".
+    # if (watched[i] == id): true once per call, false for the watched ids before it.
+    (_, _, other_pid, our_pid), (_, _, loop_true, loop_false), (_, _, hit, miss) = branches
+    assert our_pid == ours
+    assert other_pid == entry - ours
+    assert (loop_true, loop_false) == (7 * 1 + 5 * 2 + 3 * 3, 0)
+    assert (hit, miss) == (ours, 5 * 1 + 3 * 2)
+
+
+def test_two_objects_in_one_program_are_kept_apart(
+    major: int, pin_dir: Path, tmp_path: Path
+) -> None:
+    objects = []
+    for name in ("a", "b"):
+        (tmp_path / name).mkdir()
+        objects.append(build(XDP_SOURCE, tmp_path / name / "xdp_parser.bpf.o", major))
+    progs = Path("/sys/fs/bpf") / f"bpfcov-two-{os.getpid()}"
+    script_text = f"set -e; mkdir -p {progs}\n" + "".join(
+        f"bpftool prog loadall {o} {progs}/{i}\n" for i, o in enumerate(objects)
+    )
+    try:
+        result = bpfcov("run", "--pin-dir", pin_dir, "--", "sh", "-c", script_text)
+        assert result.returncode == 0, result.stderr
+        assert len(list(pin_dir.iterdir())) == 2
+        for i, times in ((0, 3), (1, 5)):
+            prog = bpf.obj_get(progs / str(i) / "xdp_parser")
+            try:
+                bpf.prog_test_run(prog, PACKETS[1][0], repeat=times)
+            finally:
+                os.close(prog)
+        out = tmp_path / "out"
+        gen = bpfcov("gen", "-o", f"{out}/", pin_dir)
+        assert gen.returncode == 0, gen.stderr
+    finally:
+        shutil.rmtree(progs, ignore_errors=True)
+    profiles = sorted(out.glob("*.profraw"))
+    assert len(profiles) == 2
+    counts = sorted(export(p, tmp_path)["xdp_parser"]["count"] for p in profiles)
+    assert counts == [3, 5]
+
+
+def test_run_errors_are_one_line(pin_dir: Path) -> None:
+    missing = bpfcov("run", "--", "no-such-command-xyz")
+    assert (missing.returncode, missing.stderr) == (
+        1,
+        "bpfcov: error: no-such-command-xyz: command not found\n",
+    )
+
+    before = run_dirs()
+    nothing = bpfcov("run", "--", "true")
+    assert nothing.returncode == 1
+    assert nothing.stderr.splitlines()[-1] == (
+        "bpfcov: true created no coverage map; was it built with bpfcov-cc?"
+    )
+    assert run_dirs() == before
+
+    pin_dir.mkdir()
+    (pin_dir / "1-btf5").mkdir()
+    busy = bpfcov("run", "--pin-dir", pin_dir, "--", "true")
+    assert (busy.returncode, busy.stderr) == (
+        1,
+        f"bpfcov: error: {pin_dir} is in use by an earlier run; "
+        "choose another --pin-dir or remove it\n",
+    )
+
+    not_bpffs = bpfcov("run", "--pin-dir", "/tmp/bpfcov-not-bpffs", "--", "true")
+    assert not_bpffs.returncode == 1
+    assert not_bpffs.stderr == (
+        "bpfcov: pinning coverage maps under /tmp/bpfcov-not-bpffs\n"
+        "bpfcov: error: /tmp/bpfcov-not-bpffs is not on a bpf filesystem: "
+        "pin under /sys/fs/bpf\n"
+    )
+
+
+def test_not_root_is_one_line() -> None:
+    result = subprocess.run(
+        [
+            "setpriv",
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            script("bpfcov"),
+            "run",
+            "--",
+            "true",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert result.stderr == (
+        "bpfcov: error: bpfcov run needs root: it traces the program and pins its maps in bpffs\n"
+    )
+
+
+def test_exit_status_is_the_programs(pin_dir: Path) -> None:
+    result = bpfcov("run", "--pin-dir", pin_dir, "--", "sh", "-c", "exit 42")
+    assert result.returncode == 42
+
+
+def test_llvm_versions_available() -> None:
+    assert llvm_majors()
