@@ -7,6 +7,8 @@ object of each profile is the one ``bpfcov gen`` noted beside it, unless given.
 
 from __future__ import annotations
 
+import contextlib
+import json
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -26,7 +28,7 @@ FORMATS = {
     "html": "a directory of annotated sources (llvm-cov show -format=html)",
     "json": "a file, llvm-cov export's JSON",
     "lcov": "a file, LCOV tracefile (llvm-cov export -format=lcov)",
-    "text": "a summary table per file on stdout (llvm-cov report)",
+    "text": "a summary table per file on stdout: covered/total and % for each metric",
 }
 
 
@@ -128,7 +130,7 @@ def _render(
     cov = chain.llvm_cov
     what = Run(what=f"writing the {report.fmt} report")
     if report.fmt == "text":
-        out = what.capture([cov, "report", "-show-branch-summary", *common])
+        out = summary_table(what.capture([cov, "export", "-summary-only", *common]))
         if report.output is not None:
             _replace(report.output, out.encode())
             return ""
@@ -155,6 +157,45 @@ def _render(
     out = what.capture([cov, "export", f"-format={export_format}", *common])
     _replace(report.output, out.encode())
     return ""
+
+
+#: The metrics of the summary table, as llvm-cov export names them.
+_METRICS = ("functions", "lines", "regions", "branches")
+
+
+def _shown_path(filename: str) -> str:
+    """A source path as short as it is unambiguous: relative to here when below it."""
+    path = Path(filename)
+    with contextlib.suppress(ValueError):
+        return str(path.relative_to(Path.cwd()))
+    return filename
+
+
+def summary_table(export_json: str) -> str:
+    """llvm-cov export's JSON as a table: a row per file and a total row."""
+    data = json.loads(export_json)["data"][0]
+    rows = [(_shown_path(f["filename"]), f["summary"]) for f in data["files"]]
+    rows.append(("TOTAL", data["totals"]))
+
+    def cell(summary: dict[str, dict[str, float]], metric: str) -> str:
+        m = summary[metric]
+        if not m["count"]:
+            return "-"
+        return f"{m['covered']}/{m['count']} {m['percent']:6.2f}%"
+
+    table = [["File", *(m.capitalize() for m in _METRICS)]]
+    table += [[name, *(cell(summary, m) for m in _METRICS)] for name, summary in rows]
+    widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
+    lines = [
+        "  ".join(
+            c.ljust(w) if i == 0 else c.rjust(w)
+            for i, (c, w) in enumerate(zip(row, widths, strict=True))
+        )
+        for row in table
+    ]
+    lines.insert(1, "-" * len(lines[0]))
+    lines.insert(len(lines) - 1, "-" * len(lines[0]))
+    return "\n".join(lines) + "\n"
 
 
 def _replace(path: Path, data: bytes) -> None:

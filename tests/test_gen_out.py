@@ -5,16 +5,13 @@ from __future__ import annotations
 import json
 import subprocess
 from collections import Counter
-from typing import TYPE_CHECKING
+from pathlib import Path
 
 import pytest
 from support import XDP_SOURCE, build, llvm_majors, loaded, script
 from test_examples_kernel import PACKETS, model_xdp
 
 from bpfcov_build import bpf, profraw
-
-if TYPE_CHECKING:
-    from pathlib import Path
 
 
 def bpfcov(*args: object) -> subprocess.CompletedProcess[str]:
@@ -57,8 +54,16 @@ def test_run_to_llvm_cov_export(xdp_obj: Path, major: int, tmp_path: Path) -> No
 
     text = bpfcov("out", "-f", "text", tmp_path / "xdp.profraw")
     assert text.returncode == 0, text.stderr
-    assert "xdp_parser.bpf.c" in text.stdout
-    assert "TOTAL" in text.stdout
+    lines = text.stdout.splitlines()
+    assert lines[0].split() == ["File", "Functions", "Lines", "Regions", "Branches"]
+    rows = {line.split()[0]: line.split()[1:] for line in lines[1:] if not line.startswith("-")}
+    # File  Functions  Lines  Regions  Branches, each "covered/total pct%"
+    totals = export["totals"]
+    assert rows["TOTAL"][0::2] == [
+        f"{totals[m]['covered']}/{totals[m]['count']}"
+        for m in ("functions", "lines", "regions", "branches")
+    ]
+    assert [Path(name).resolve() for name in rows if name != "TOTAL"] == [XDP_SOURCE]
 
 
 def test_mixed_llvm_profiles_are_refused(tmp_path: Path) -> None:
