@@ -110,12 +110,14 @@ def render(report: Report) -> str:
         )
         raise BpfcovError(msg)
     chain = toolchain.Toolchain(distinct[0])
+    # Missing tools are reported first: their fix is one apt line.
+    profdata, _ = chain.llvm_profdata, chain.llvm_cov
     objects = _objects(report)
     _check_objects(objects, chain.major)
     with tempfile.TemporaryDirectory(prefix="bpfcov-out-") as work:
         merged = Path(work) / "merged.profdata"
         Run(what="merging the profiles").capture(
-            [chain.llvm_profdata, "merge", "-sparse", *report.profiles, "-o", merged]
+            [profdata, "merge", "-sparse", *report.profiles, "-o", merged]
         )
         object_args: list[str | Path] = [objects[0]]
         for extra in objects[1:]:

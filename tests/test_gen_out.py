@@ -11,7 +11,7 @@ import pytest
 from support import XDP_SOURCE, build, llvm_majors, loaded, script
 from test_examples_kernel import PACKETS, model_xdp
 
-from bpfcov_build import bpf, profraw
+from bpfcov_build import bpf, profraw, toolchain
 
 
 def bpfcov(*args: object) -> subprocess.CompletedProcess[str]:
@@ -122,3 +122,69 @@ def test_truncated_profraw_is_one_line(xdp_obj: Path, tmp_path: Path) -> None:
     assert result.stderr.startswith(f"bpfcov: error: {tmp_path / 'x.profraw'}: ")
     assert result.stderr.count("\n") == 1
     assert not (tmp_path / "cov.json").exists()
+
+
+def test_html_and_lcov_reports(xdp_obj: Path, tmp_path: Path) -> None:
+    xdp: Counter[str] = Counter()
+    port: Counter[str] = Counter()
+    with loaded(xdp_obj) as obj:
+        for packet, times in PACKETS:
+            bpf.prog_test_run(obj.progs["xdp_parser"], packet, repeat=times)
+            for _ in range(times):
+                model_xdp(packet, xdp, port)
+        assert bpfcov("gen", "-o", tmp_path / "x.profraw", obj.pin_dir).returncode == 0
+
+    html = bpfcov("out", "-f", "html", "-o", tmp_path / "html", tmp_path / "x.profraw")
+    assert html.returncode == 0, html.stderr
+    index = (tmp_path / "html" / "index.html").read_text()
+    assert "xdp_parser.bpf.c" in index
+    pages = "".join(p.read_text() for p in (tmp_path / "html").rglob("*.html"))
+    assert "port_verdict" in pages
+    assert not list(tmp_path.glob(".html.bpfcov.*"))
+
+    lcov = bpfcov("out", "-f", "lcov", "-o", tmp_path / "cov.info", tmp_path / "x.profraw")
+    assert lcov.returncode == 0, lcov.stderr
+    records = (tmp_path / "cov.info").read_text().splitlines()
+    assert f"SF:{XDP_SOURCE}" in records
+    assert f"FNDA:{xdp['entry']},xdp_parser" in records
+    assert f"FNDA:{port['entry']},xdp_parser.bpf.c:port_verdict" in records
+
+
+def test_missing_llvm_tools_name_the_package(tmp_path: Path) -> None:
+    absent = next(n for n in (15, 16) if n not in toolchain.installed_majors())
+    profile = tmp_path / "p.profraw"
+    rec = profraw.FunctionRecord(1, 2, (3,), (0, 0))
+    profraw.write_profraw(profile, profraw.RawProfile(8, (rec,), b""))
+    profile.with_name(profile.name + ".json").write_text(
+        json.dumps({"object": str(tmp_path / "x.bpf.obj"), "llvm_major": absent})
+    )
+    result = bpfcov("out", "-f", "text", profile)
+    assert (result.returncode, result.stderr) == (
+        1,
+        f"bpfcov: error: llvm-profdata-{absent} not found; install it with: "
+        f"apt-get install llvm-{absent}\n",
+    )
+
+
+def test_gen_errors_are_one_line(tmp_path: Path) -> None:
+    missing = bpfcov("gen", tmp_path / "nope")
+    assert (missing.returncode, missing.stderr) == (
+        1,
+        f"bpfcov: error: {tmp_path / 'nope'}: no such run directory "
+        "(see bpfcov run's output, or bpfcov list)\n",
+    )
+    empty = Path("/sys/fs/bpf") / f"bpfcov-empty-{tmp_path.name}"
+    empty.mkdir()
+    try:
+        result = bpfcov("gen", empty)
+    finally:
+        empty.rmdir()
+    assert (result.returncode, result.stderr) == (
+        1,
+        f"bpfcov: error: {empty}: holds no coverage maps; was the program built with bpfcov-cc?\n",
+    )
+    both = bpfcov("gen", "--live", tmp_path)
+    assert (both.returncode, both.stderr) == (
+        1,
+        "bpfcov: error: give a run directory or --live (not both)\n",
+    )

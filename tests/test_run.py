@@ -156,7 +156,8 @@ def test_snapshot_while_running_then_sigint_is_forwarded(
             pin_dir.parent,
         )
         assert live.returncode != 0  # a run directory and --live do not go together
-        live = bpfcov("gen", "--live", "-o", tmp_path / "live/")
+        (tmp_path / "live").mkdir()
+        live = bpfcov("gen", "--live", "-o", tmp_path / "live")
         assert live.returncode == 0, live.stderr
         proc.send_signal(signal.SIGINT)
         assert proc.wait(timeout=30) == 0
