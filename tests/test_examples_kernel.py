@@ -152,6 +152,16 @@ def model_xdp(packet: bytes, xdp: Counter[str], port: Counter[str]) -> int:
     return XDP_DROP
 
 
+def expected_counts() -> tuple[Counter[str], Counter[str]]:
+    """What every counter of xdp_parser and port_verdict holds after PACKETS."""
+    xdp: Counter[str] = Counter()
+    port: Counter[str] = Counter()
+    for packet, times in PACKETS:
+        for _ in range(times):
+            model_xdp(packet, xdp, port)
+    return xdp, port
+
+
 def counters_by_function(obj: Loaded) -> dict[str, list[int]]:
     """.data.profc split per function, using the records in .rodata.profd."""
     from bpfcov_build.profraw import LAYOUTS  # noqa: PLC0415

@@ -7,7 +7,6 @@ import os
 import shutil
 import signal
 import subprocess
-from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -21,7 +20,7 @@ from support import (
     run_dirs,
     script,
 )
-from test_examples_kernel import PACKETS, model_xdp
+from test_examples_kernel import PACKETS, expected_counts
 
 from bpfcov_build import bpf
 
@@ -58,15 +57,6 @@ def packets(tmp_path_factory: pytest.TempPathFactory) -> list[tuple[Path, int]]:
     return files
 
 
-def expected_xdp() -> tuple[Counter[str], Counter[str]]:
-    xdp: Counter[str] = Counter()
-    port: Counter[str] = Counter()
-    for packet, times in PACKETS:
-        for _ in range(times):
-            model_xdp(packet, xdp, port)
-    return xdp, port
-
-
 def run_loader_packets(loader: Path, packets: list[tuple[Path, int]], pin_dir: Path) -> None:
     # One loader run per repeat count would load the object several times; instead
     # the loader runs each packet file its own number of times in one process.
@@ -87,7 +77,7 @@ def export(profile: Path, tmp_path: Path, *objects: Path) -> dict[str, dict[str,
 
 
 def assert_xdp_report(functions: dict[str, dict[str, object]]) -> None:
-    xdp, port = expected_xdp()
+    xdp, port = expected_counts()
     assert functions["xdp_parser"]["count"] == xdp["entry"]
     verdict = functions["xdp_parser.bpf.c:port_verdict"]
     assert verdict["count"] == port["entry"]
