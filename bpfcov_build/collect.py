@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from bpfcov_build import bpf
 from bpfcov_build.errors import FormatError, NotFoundError
-from bpfcov_build.layout import Section, map_name, parse_object_info, pin_name
+from bpfcov_build.layout import Section, parse_object_info, pin_name, section_of_map
 from bpfcov_build.profraw import FunctionRecord, RawProfile, layout_for, write_profraw
 
 if TYPE_CHECKING:
@@ -37,7 +37,6 @@ __all__ = [
 ]
 
 _REQUIRED = (Section.COUNTERS, Section.DATA, Section.NAMES, Section.COVMAP)
-_BY_MAP_NAME = {map_name(s): s for s in Section}
 
 
 @dataclass(frozen=True)
@@ -98,7 +97,7 @@ def live_groups() -> list[MapGroup]:
             continue  # freed meanwhile
         with bpf.owned_fd(fd):
             info = bpf.map_info(fd)
-            section = _BY_MAP_NAME.get(info.name)
+            section = section_of_map(info.name)
             if section is None or info.btf_id == 0:
                 continue
             by_btf.setdefault(info.btf_id, {})[section] = bpf.read_map_value(fd)

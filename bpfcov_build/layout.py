@@ -34,6 +34,7 @@ __all__ = [
     "mapping_object_info",
     "parse_object_info",
     "pin_name",
+    "section_of_map",
 ]
 
 #: libbpf and the kernel keep this many characters of a map name.
@@ -58,6 +59,14 @@ class Section(enum.StrEnum):
 def map_name(section: Section) -> str:
     """The name libbpf gives the map of ``section``."""
     return section.value[:MAP_NAME_LEN]
+
+
+_BY_MAP_NAME = {map_name(s): s for s in Section}
+
+
+def section_of_map(name: str) -> Section | None:
+    """The coverage section a map of this (kernel) name was made from, if any."""
+    return _BY_MAP_NAME.get(name)
 
 
 def pin_name(section: Section) -> str:

@@ -61,16 +61,15 @@ from typing import TYPE_CHECKING, NoReturn
 from bpfcov_build import bpf, layout, ptrace
 from bpfcov_build.arch import syscalls
 from bpfcov_build.errors import BpfcovError, NotFoundError
-from bpfcov_build.layout import Section
 from bpfcov_build.ptrace import Event, Option, Request, SyscallInfoOp, TraceError
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Sequence
 
+    from bpfcov_build.layout import Section
     from bpfcov_build.ptrace import SockFilter
 
 __all__ = [
-    "COVERAGE_MAPS",
     "FORWARDED_SIGNALS",
     "TRACE_OPTIONS",
     "Exec",
@@ -85,7 +84,6 @@ __all__ = [
 
 log = logging.getLogger("bpfcov")
 
-COVERAGE_MAPS: dict[str, Section] = {layout.map_name(s): s for s in Section}
 """Kernel map name (as libbpf gives it) → the coverage section it holds."""
 
 FORWARDED_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)
@@ -554,7 +552,7 @@ class _Tracer:
                 info = bpf.map_info(mine)
             except bpf.BpfSyscallError:
                 return  # the fd was reused for something else meanwhile
-            section = COVERAGE_MAPS.get(info.name)
+            section = layout.section_of_map(info.name)
             if section is not None:
                 self._pin(t, mine, info, section)
 

@@ -11,6 +11,7 @@ from support import XDP_SOURCE, build, llvm_majors, loaded, script
 from test_examples_kernel import PACKETS, expected_counts
 
 from bpfcov_build import bpf, profraw, toolchain
+from bpfcov_build.errors import NotFoundError
 
 
 def bpfcov(*args: object) -> subprocess.CompletedProcess[str]:
@@ -145,20 +146,17 @@ def test_html_and_lcov_reports(xdp_obj: Path, tmp_path: Path) -> None:
     assert f"FNDA:{port['entry']},xdp_parser.bpf.c:port_verdict" in records
 
 
-def test_missing_llvm_tools_name_the_package(tmp_path: Path) -> None:
-    absent = next(n for n in (15, 16) if n not in toolchain.installed_majors())
-    profile = tmp_path / "p.profraw"
-    rec = profraw.FunctionRecord(1, 2, (3,), (0, 0))
-    profraw.write_profraw(profile, profraw.RawProfile(8, (rec,), b""))
-    profile.with_name(profile.name + ".json").write_text(
-        json.dumps({"object": str(tmp_path / "x.bpf.obj"), "llvm_major": absent})
-    )
-    result = bpfcov("out", "-f", "text", profile)
-    assert (result.returncode, result.stderr) == (
-        1,
-        f"bpfcov: error: llvm-profdata-{absent} not found; install it with: "
-        f"apt-get install llvm-{absent}\n",
-    )
+def test_missing_llvm_tools_name_the_package() -> None:
+    # No LLVM 37 here: every tool of it is missing, each with its Debian package.
+    chain = toolchain.Toolchain(37)
+    for tool, package in (
+        ("llvm-profdata", "llvm-37"),
+        ("llvm-cov", "llvm-37"),
+        ("clang", "clang-37"),
+    ):
+        with pytest.raises(NotFoundError) as err:
+            chain.tool(tool)
+        assert str(err.value) == f"{tool}-37 not found; install it with: apt-get install {package}"
 
 
 def test_gen_errors_are_one_line(tmp_path: Path) -> None:

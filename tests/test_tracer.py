@@ -31,7 +31,6 @@ from bpfcov_build import arch, bpf, layout, ptrace
 from bpfcov_build.errors import BpfcovError, NotFoundError
 from bpfcov_build.layout import Section
 from bpfcov_build.tracer import (
-    COVERAGE_MAPS,
     Exec,
     Exited,
     MapPinned,
@@ -237,13 +236,19 @@ def test_grouping_rule() -> None:
         g.place(40, Section.COUNTERS).number,  # the same object loaded again: new BTF id
     ]
     assert placed == [1, 1, 2, 3, 2, 3, 4]
-    assert set(COVERAGE_MAPS) == {
-        ".data.profc",
-        ".data.profbm",
-        ".rodata.profd",
-        ".rodata.profn",
-        ".rodata.covmap",
-    }
+    assert {
+        name
+        for name in (
+            ".data.profc",
+            ".data.profbm",
+            ".rodata.profd",
+            ".rodata.profn",
+            ".rodata.covmap",
+            ".data",
+            "unrelated",
+        )
+        if layout.section_of_map(name)
+    } == {".data.profc", ".data.profbm", ".rodata.profd", ".rodata.profn", ".rodata.covmap"}
 
 
 # --------------------------------------------------------------------------------------
@@ -278,7 +283,9 @@ def test_libbpf_object_is_pinned_as_one_group_with_its_btf_id(xdp_obj: Path, pin
         for pin in COVERAGE_PINS:
             with bpf.owned_fd(bpf.obj_get(pin_dir / name / pin)) as fd:
                 info = bpf.map_info(fd)
-            assert (info.btf_id, layout.pin_name(COVERAGE_MAPS[info.name])) == (btf_id, pin)
+            section = layout.section_of_map(info.name)
+            assert section is not None
+            assert (info.btf_id, layout.pin_name(section)) == (btf_id, pin)
 
 
 def test_two_loads_of_one_object_are_two_groups(xdp_obj: Path, pin_dir: Path) -> None:
