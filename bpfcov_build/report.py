@@ -21,7 +21,10 @@ from bpfcov_build.layout import mapping_object_info
 from bpfcov_build.proc import Run
 from bpfcov_build.profraw import LAYOUTS, decode
 
-__all__ = ["FORMATS", "Report", "render"]
+__all__ = ["FORMATS", "MCDC_LLVM", "Report", "render"]
+
+#: The first LLVM whose llvm-cov shows MC/DC (clang's -fcoverage-mcdc).
+MCDC_LLVM = 18
 
 #: Output formats: what ``-o`` names, and the llvm-cov command behind it.
 FORMATS = {
@@ -149,6 +152,7 @@ def _render(
                 "-format=html",
                 "-show-branches=count",
                 "-show-line-counts-or-regions",
+                *(["-show-mcdc"] if chain.major >= MCDC_LLVM else []),
                 f"-output-dir={staging}",
                 *common,
             ]

@@ -10,7 +10,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 repo=$(pwd)
 
-majors=${BPFCOV_LLVM_MAJORS:-14 19}
+majors=${BPFCOV_LLVM_MAJORS:-14 15 16 19}
 majors=${majors//;/ }
 for major in $majors; do
   if [[ ! $major =~ ^[0-9]+$ ]]; then

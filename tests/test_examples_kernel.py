@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 from elftools.elf.elffile import ELFFile
-from support import TP_SOURCE, XDP_SOURCE, Loaded, build_plain, llvm_majors, loaded
+from support import TP_SOURCE, XDP_SOURCE, Loaded, build, build_plain, llvm_majors, loaded
 
 from bpfcov_build import bpf, toolchain
 from bpfcov_build.layout import Section, parse_object_info
@@ -294,3 +294,29 @@ def test_llvm_cov_reads_the_mapping_object(xdp_obj: Path, major: int, tmp_path: 
     ).stdout
     functions = {f["name"] for f in json.loads(out)["data"][0]["functions"]}
     assert functions == {"xdp_parser", "xdp_parser.bpf.c:port_verdict"}
+
+
+def test_atomic_counters_are_exact(major: int, tmp_path: Path) -> None:
+    """-fprofile-update=atomic: every increment a BPF atomic add the verifier accepts."""
+    obj = build(XDP_SOURCE, tmp_path / "atomic.bpf.o", major, "-fprofile-update=atomic")
+    disasm = subprocess.run(
+        [toolchain.Toolchain(major).tool("llvm-objdump"), "-d", obj],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert "lock *(u64 *)" in disasm
+    with loaded(obj) as loaded_obj:
+        for packet, times in PACKETS:
+            bpf.prog_test_run(loaded_obj.progs["xdp_parser"], packet, repeat=times)
+        xlated = subprocess.run(
+            ["bpftool", "prog", "dump", "xlated", "pinned", loaded_obj.pin_dir / "xdp_parser"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        counts = counters_by_function(loaded_obj)
+    assert "lock *(u64 *)" in xlated
+    xdp, port = expected_counts()
+    assert counts["xdp_parser"] == [xdp[c] for c in XDP_COUNTERS]
+    assert counts["xdp_parser.bpf.c:port_verdict"] == [port[c] for c in PORT_COUNTERS]
