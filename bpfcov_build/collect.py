@@ -20,7 +20,13 @@ from typing import TYPE_CHECKING
 from bpfcov_build import bpf
 from bpfcov_build.errors import FormatError, NotFoundError
 from bpfcov_build.layout import Section, parse_object_info, pin_name, section_of_map
-from bpfcov_build.profraw import FunctionRecord, RawProfile, layout_for, write_profraw
+from bpfcov_build.profraw import (
+    FunctionRecord,
+    RawProfile,
+    layout_for,
+    supported_llvm_majors,
+    write_profraw,
+)
 
 if TYPE_CHECKING:
     from bpfcov_build.layout import ObjectInfo
@@ -115,11 +121,18 @@ def read_group(group: MapGroup) -> Coverage:
         msg = f"{group.label}: coverage maps missing: {', '.join(missing)}"
         raise FormatError(msg)
     info = parse_object_info(group.values[Section.COVMAP])
+    known = supported_llvm_majors()
+    if info.llvm_major not in known:
+        msg = (
+            f"{group.label}: built by LLVM {info.llvm_major}; bpfcov writes profiles for "
+            f"LLVM {', '.join(map(str, known))} (see the README to add a version)"
+        )
+        raise FormatError(msg)
     layout = layout_for(info.raw_version)
     if info.llvm_major not in layout.llvm_majors:
         msg = (
-            f"{group.label}: built by LLVM {info.llvm_major}, which bpfcov does not know "
-            f"to write raw profile version {info.raw_version}"
+            f"{group.label}: LLVM {info.llvm_major} should not write raw profile version "
+            f"{info.raw_version}; was the object built by another bpfcov?"
         )
         raise FormatError(msg)
     data = group.values[Section.DATA]

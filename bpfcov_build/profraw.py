@@ -55,6 +55,7 @@ __all__ = [
     "decode",
     "encode",
     "layout_for",
+    "supported_llvm_majors",
     "write_profraw",
 ]
 
@@ -376,6 +377,11 @@ SUPPORTED_VERSIONS: tuple[int, ...] = tuple(sorted(v for v, lay in LAYOUTS.items
 
 def _supported_text() -> str:
     return ", ".join(LAYOUTS[v].label for v in SUPPORTED_VERSIONS)
+
+
+def supported_llvm_majors() -> tuple[int, ...]:
+    """The LLVM majors whose raw profiles bpfcov writes (checked against them)."""
+    return tuple(sorted(n for v in SUPPORTED_VERSIONS for n in LAYOUTS[v].llvm_majors))
 
 
 def layout_for(version: int) -> RawLayout:

@@ -59,8 +59,12 @@ def _raw_version(path: Path) -> int:
         raise FormatError(msg) from exc
 
 
-def _major_of(path: Path) -> int:
-    """The LLVM major that must read ``path``: noted by gen, else from its version."""
+def _major_of(path: Path, object_majors: set[int]) -> int:
+    """The LLVM major that must read ``path``.
+
+    The one gen noted beside it, else the one that built the objects given, else the
+    newest installed that writes its raw version.
+    """
     version = _raw_version(path)
     layout = LAYOUTS.get(version)
     if layout is None:
@@ -72,8 +76,10 @@ def _major_of(path: Path) -> int:
             msg = f"{path}: raw version {version} does not belong to LLVM {noted}"
             raise FormatError(msg)
         return noted
-    installed = [n for n in layout.llvm_majors if n in toolchain.installed_majors()]
-    return installed[-1] if installed else layout.llvm_majors[-1]
+    candidates = [n for n in layout.llvm_majors if n in object_majors]
+    if not candidates:
+        candidates = [n for n in layout.llvm_majors if n in toolchain.installed_majors()]
+    return candidates[-1] if candidates else layout.llvm_majors[-1]
 
 
 def _objects(report: Report) -> list[Path]:
@@ -104,7 +110,8 @@ def _check_objects(objects: list[Path], major: int) -> None:
 
 def render(report: Report) -> str:
     """Merges the profiles and renders them; returns what goes to stdout."""
-    majors = {p: _major_of(p) for p in report.profiles}
+    given = {obj: mapping_object_info(obj).llvm_major for obj in report.objects}
+    majors = {p: _major_of(p, set(given.values())) for p in report.profiles}
     distinct = sorted(set(majors.values()))
     if len(distinct) > 1:
         msg = (

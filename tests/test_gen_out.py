@@ -76,7 +76,7 @@ def test_mixed_llvm_profiles_are_refused(tmp_path: Path) -> None:
         profraw.write_profraw(path, profraw.RawProfile(version, (rec,), b""))
         path.with_name(path.name + ".json").write_text(json.dumps({"llvm_major": major}))
         profiles.append(path)
-    result = bpfcov("out", "-f", "text", "--object", "/nonexistent", *profiles)
+    result = bpfcov("out", "-f", "text", *profiles)
     assert result.returncode == 1
     assert result.stderr == (
         "bpfcov: error: profiles from LLVM 14 and 19 cannot be merged; "
@@ -181,3 +181,29 @@ def test_gen_errors_are_one_line(tmp_path: Path) -> None:
         1,
         "bpfcov: error: give a run directory or --live (not both)\n",
     )
+
+
+def test_without_sidecar_the_objects_llvm_reads_the_profile(
+    xdp_obj: Path, major: int, tmp_path: Path
+) -> None:
+    gen_after_packets(xdp_obj, tmp_path / "x.profraw")
+    (tmp_path / "x.profraw.json").unlink()
+    no_object = bpfcov("out", "-f", "text", tmp_path / "x.profraw")
+    assert (no_object.returncode, no_object.stderr) == (
+        1,
+        f"bpfcov: error: {tmp_path / 'x.profraw'}: which object it belongs to is not "
+        "known; give --object X.bpf.obj\n",
+    )
+    result = bpfcov(
+        "out",
+        "-f",
+        "json",
+        "-o",
+        tmp_path / "cov.json",
+        "--object",
+        xdp_obj.with_suffix(".obj"),
+        tmp_path / "x.profraw",
+    )
+    assert result.returncode == 0, result.stderr
+    functions = json.loads((tmp_path / "cov.json").read_text())["data"][0]["functions"]
+    assert {f["name"]: f["count"] for f in functions}["xdp_parser"] == expected_counts()[0]["entry"]

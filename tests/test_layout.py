@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import struct
 from typing import TYPE_CHECKING
 
+import pytest
 from elftools.elf.elffile import ELFFile
 
+from bpfcov_build.collect import MapGroup, read_group
+from bpfcov_build.errors import FormatError
 from bpfcov_build.layout import OBJECT_INFO, Section, parse_object_info
-from bpfcov_build.profraw import LAYOUTS
+from bpfcov_build.profraw import LAYOUTS, supported_llvm_majors
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -54,3 +58,27 @@ def test_object_info_sits_where_the_table_says(xdp_obj: Path) -> None:
     assert syms["__bpfcov_covmap"][:2] == (Section.COVMAP.value, offset)
     assert syms["__bpfcov_names"][:2] == (Section.NAMES.value, 0)
     assert syms["__profc_xdp_parser"][:2] == (Section.COUNTERS.value, 0)
+
+
+def test_an_llvm_bpfcov_does_not_know_is_one_line() -> None:
+    head = b"".join(
+        struct.pack(f"<{row.code}", value)
+        for (_, row), value in zip(OBJECT_INFO, (10, 20, 0), strict=True)
+    )
+    group = MapGroup(
+        "1-btf7",
+        {
+            Section.COUNTERS: bytes(8),
+            Section.DATA: bytes(64),
+            Section.NAMES: b"",
+            Section.COVMAP: head + b"\0",
+        },
+    )
+    with pytest.raises(FormatError) as err:
+        read_group(group)
+    known = ", ".join(map(str, supported_llvm_majors()))
+    assert str(err.value) == (
+        f"1-btf7: built by LLVM 20; bpfcov writes profiles for LLVM {known} "
+        "(see the README to add a version)"
+    )
+    assert "\n" not in str(err.value)
