@@ -44,6 +44,13 @@ as_root() {
 packages=()
 for major in $majors; do
   packages+=("clang-$major" "llvm-$major" "llvm-$major-dev" "llvm-$major-tools")
+  # The host profiling runtime (the tests' reference): its own package, except
+  # for LLVM 15, whose Debian packaging keeps it in libclang-common-15-dev.
+  if [[ $major == 15 ]]; then
+    packages+=("libclang-common-$major-dev")
+  else
+    packages+=("libclang-rt-$major-dev")
+  fi
 done
 packages+=(libbpf-dev bpftool linux-libc-dev gcc make cmake ninja-build
   python3 python3-venv python3-pip zlib1g-dev libzstd-dev libelf-dev pkg-config git)
