@@ -48,9 +48,9 @@ def add_parser(
     p.add_argument(
         "-o",
         "--output",
-        type=Path,
-        default=Path(),
-        help="a .profraw file (one object) or a directory (default: .)",
+        default=".",
+        help="a .profraw file (one object), or a directory: one that exists or ends in / "
+        "(default: .)",
     )
     p.add_argument(
         "--unpin", action="store_true", help="remove the run's pins once every profile is written"
@@ -69,8 +69,8 @@ def main(args: argparse.Namespace) -> int:
     bpf.ensure_bpffs()
     groups = live_groups() if args.live else pinned_groups(args.run)
     coverages = [read_group(g) for g in groups]
-    out: Path = args.output
-    to_dir = out.is_dir() or str(out).endswith("/") or len(coverages) > 1
+    out = Path(args.output)
+    to_dir = out.is_dir() or args.output.endswith("/") or len(coverages) > 1
     if to_dir:
         out.mkdir(parents=True, exist_ok=True)
     seen: dict[str, int] = {}

@@ -146,8 +146,7 @@ def test_snapshot_while_running_then_sigint_is_forwarded(
             pin_dir.parent,
         )
         assert live.returncode != 0  # a run directory and --live do not go together
-        (tmp_path / "live").mkdir()
-        live = bpfcov("gen", "--live", "-o", tmp_path / "live")
+        live = bpfcov("gen", "--live", "-o", f"{tmp_path / 'live'}/")  # a new directory
         assert live.returncode == 0, live.stderr
         proc.send_signal(signal.SIGINT)
         assert proc.wait(timeout=30) == 0
