@@ -11,7 +11,7 @@ import logging
 import sys
 from typing import TYPE_CHECKING
 
-from bpfcov_build import __version__, cmd_gen, cmd_out, cmd_run, cmd_skel, toolchain
+from bpfcov_build import __version__, cmd_gen, cmd_list, cmd_out, cmd_run, cmd_skel, toolchain
 from bpfcov_build.errors import BpfcovError, ToolFailedError
 
 if TYPE_CHECKING:
@@ -56,6 +56,7 @@ def _parser() -> argparse.ArgumentParser:
     cmd_gen.add_parser(sub, [common])
     cmd_out.add_parser(sub, [common])
     cmd_skel.add_parser(sub, [common])
+    cmd_list.add_parsers(sub, [common])
     version = sub.add_parser(
         "version", help=_VERSION_HELP, description=_VERSION_HELP, parents=[common]
     )

@@ -12,14 +12,12 @@ from pathlib import Path
 
 from bpfcov_build import bpf
 from bpfcov_build.errors import BpfcovError, NotFoundError
+from bpfcov_build.layout import RUN_ROOT
 from bpfcov_build.tracer import Exec, Exited, MapPinned, PinFailed, TraceEvent, run_traced
 
-__all__ = ["RUN_ROOT", "add_parser", "main"]
+__all__ = ["add_parser", "main"]
 
 log = logging.getLogger("bpfcov")
-
-#: Where runs are pinned unless --pin-dir says otherwise: one directory each.
-RUN_ROOT = Path("/sys/fs/bpf/bpfcov")
 
 HELP = "run a program; pin the coverage maps it creates so none is lost when it exits"
 EPILOG = """\

@@ -13,7 +13,7 @@ from __future__ import annotations
 import enum
 import struct
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from pathlib import Path
 
 from elftools.common.exceptions import ELFError
 from elftools.elf.elffile import ELFFile
@@ -21,13 +21,11 @@ from elftools.elf.elffile import ELFFile
 from bpfcov_build.errors import FormatError, NotFoundError
 from bpfcov_build.profraw import Field
 
-if TYPE_CHECKING:
-    from pathlib import Path
-
 __all__ = [
     "MAPPING_INFO_SECTION",
     "MAP_NAME_LEN",
     "OBJECT_INFO",
+    "RUN_ROOT",
     "ObjectInfo",
     "Section",
     "map_name",
@@ -39,6 +37,10 @@ __all__ = [
 
 #: libbpf and the kernel keep this many characters of a map name.
 MAP_NAME_LEN = 15
+
+#: Where ``bpfcov run`` pins a run unless told otherwise: one directory per run,
+#: in it one directory per instrumented object, in it one pin per section.
+RUN_ROOT = Path("/sys/fs/bpf/bpfcov")
 
 
 class Section(enum.StrEnum):

@@ -286,3 +286,33 @@ def test_exit_status_is_the_programs(pin_dir: Path) -> None:
 
 def test_llvm_versions_available() -> None:
     assert llvm_majors()
+
+
+def test_list_and_clean_runs(
+    xdp_loader: Path, packets: list[tuple[Path, int]], tmp_path: Path
+) -> None:
+    before = run_dirs()
+    result = bpfcov("run", "--", xdp_loader, packets[0][0])
+    assert result.returncode == 0, result.stderr
+    (run,) = run_dirs() - before
+    assert f"bpfcov: pinning coverage maps under {run}" in result.stderr
+    try:
+        listed = bpfcov("list", "--json")
+        assert listed.returncode == 0, listed.stderr
+        entry = next(r for r in json.loads(listed.stdout) if r["run"] == str(run))
+        assert entry["objects"] == [str(xdp_loader.parent / "xdp_parser.bpf.obj")]
+        assert entry["functions"] == 2
+        text = bpfcov("list")
+        assert str(run) in text.stdout and "xdp_parser.bpf.obj" in text.stdout
+
+        refused = bpfcov("clean", tmp_path)
+        assert (refused.returncode, refused.stderr) == (
+            1,
+            f"bpfcov: error: {tmp_path} is not a bpfcov run (pins of objects on bpffs); "
+            "not removed\n",
+        )
+        cleaned = bpfcov("clean", run)
+        assert (cleaned.returncode, cleaned.stdout) == (0, f"removed {run}\n")
+        assert not run.exists()
+    finally:
+        shutil.rmtree(run, ignore_errors=True)
