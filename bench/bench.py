@@ -1,0 +1,244 @@
+"""bpfcov benchmarks: each figure a ratio of two things measured side by side, here, now.
+
+    .venv/bin/python bench/bench.py [--rounds N] [--llvm N] [--only build,kernel,run,gen]
+
+The machines this runs on are shared and noisy, so nothing is compared with a figure
+from another run: each benchmark alternates its two sides round by round and prints
+min / median / max of each side and of their ratio. Needs root (it loads BPF).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from bpfcov_build import bpf, collect, profraw, toolchain
+from bpfcov_build.layout import OBJECT_INFO, Section, pin_name
+
+ROOT = Path(__file__).resolve().parent.parent
+XDP = ROOT / "examples" / "xdp" / "xdp_parser.bpf.c"
+MAPS_PROG = ROOT / "tests" / "progs" / "maps.c"
+DNS_PACKET = (
+    bytes(12) + b"\x08\x00" + bytes([0x45, 0, 0, 28, 0, 1, 0, 0, 64, 17, 0, 0])
+    + bytes([10, 0, 0, 1, 10, 0, 0, 2]) + struct.pack("!HHHH", 4000, 53, 8, 0)
+)
+
+
+def bin_of(name: str) -> str:
+    here = Path(sys.executable).parent / name
+    return str(here) if here.exists() else name
+
+
+def multiarch() -> str:
+    out = subprocess.run(["gcc", "-print-multiarch"], capture_output=True, text=True, check=True)
+    return f"-I/usr/include/{out.stdout.strip()}"
+
+
+def timed(fn: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def report(title: str, unit: str, a_name: str, a: list[float], b_name: str, b: list[float],
+           goal: float | None = None) -> None:
+    ratios = [y / x for x, y in zip(a, b, strict=True)]
+
+    def mmm(xs: list[float]) -> str:
+        return f"{min(xs):9.3f} {statistics.median(xs):9.3f} {max(xs):9.3f}"
+
+    print(f"\n{title}")
+    print(f"  {'':34} {'min':>9} {'median':>9} {'max':>9}")
+    print(f"  {a_name + ' (' + unit + ')':34} {mmm(a)}")
+    print(f"  {b_name + ' (' + unit + ')':34} {mmm(b)}")
+    verdict = ""
+    if goal is not None:
+        verdict = "  goal <= %.2fx: %s" % (goal, "met" if statistics.median(ratios) <= goal
+                                           else "MISSED")
+    print(f"  {'ratio ' + b_name + ' / ' + a_name:34} {mmm(ratios)}{verdict}")
+
+
+def large_program(path: Path, functions: int = 300) -> Path:
+    """A generated BPF source of a few thousand lines: many small branchy functions."""
+    parts = ["#include <linux/bpf.h>\n#include <bpf/bpf_helpers.h>\n"]
+    for i in range(functions):
+        parts.append(
+            f"static __attribute__((noinline)) int f{i}(unsigned x)\n{{\n"
+            f"\tunsigned acc = {i};\n\tfor (int k = 0; k < 4; k++) {{\n"
+            f"\t\tif (x > k * {i + 1} && (x & {i % 7 + 1}))\n\t\t\tacc += x;\n"
+            f"\t\telse if (x < {i})\n\t\t\tacc -= k;\n"
+            f"\t\tswitch (x % 3) {{\n\t\tcase 0: acc ^= {i}; break;\n"
+            f"\t\tcase 1: acc += 2; break;\n\t\tdefault: acc = acc > 9 ? acc - 9 : acc + 9;\n"
+            f"\t\t}}\n\t}}\n\treturn acc;\n}}\n"
+        )
+    calls = "".join(f"\ts += f{i}(s + {i});\n" for i in range(functions))
+    parts.append(f'SEC("xdp")\nint big(struct xdp_md *ctx)\n{{\n\tunsigned s = ctx->ingress_ifindex;\n'
+                 f"{calls}\treturn s > 0 ? XDP_PASS : XDP_DROP;\n}}\n"
+                 'char LICENSE[] SEC("license") = "GPL";\n')
+    path.write_text("".join(parts))
+    return path
+
+
+def bench_build(chain: toolchain.Toolchain, rounds: int, work: Path) -> None:
+    big = large_program(work / "big.bpf.c")
+    lines = len(big.read_text().splitlines())
+    for source, label in ((XDP, "the XDP example"), (big, f"a generated program, {lines} lines")):
+        flags = ["-target", "bpf", "-O2", "-g", multiarch(), "-c", str(source)]
+        plain: list[float] = []
+        ours: list[float] = []
+        for _ in range(rounds):
+            plain.append(timed(lambda: subprocess.run(
+                [chain.clang, *flags, "-o", work / "plain.o"], check=True)))
+            ours.append(timed(lambda: subprocess.run(
+                [bin_of("bpfcov-cc"), f"--bpfcov-llvm={chain.major}", *flags,
+                 "-o", work / "ours.bpf.o"], check=True)))
+        report(f"Build: {label} (LLVM {chain.major})", "s", "clang -c", plain,
+               "bpfcov-cc (.o + .obj)", ours, goal=1.25)
+
+
+def _load(obj: Path, pins: Path) -> int:
+    pins.parent.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["bpftool", "prog", "loadall", obj, pins], check=True,
+                   capture_output=True)
+    return bpf.obj_get(pins / "xdp_parser")
+
+
+def bench_kernel(chain: toolchain.Toolchain, rounds: int, work: Path) -> None:
+    flags = ["-target", "bpf", "-O2", "-g", multiarch(), "-c", str(XDP)]
+    objs = {
+        "plain": work / "k-plain.o",
+        "instrumented": work / "k-cov.bpf.o",
+        "atomic": work / "k-atomic.bpf.o",
+    }
+    subprocess.run([chain.clang, *flags, "-o", objs["plain"]], check=True)
+    cc = [bin_of("bpfcov-cc"), f"--bpfcov-llvm={chain.major}", *flags]
+    subprocess.run([*cc, "-o", objs["instrumented"]], check=True)
+    subprocess.run([*cc, "-fprofile-update=atomic", "-o", objs["atomic"]], check=True)
+    pins = Path("/sys/fs/bpf") / f"bpfcov-bench-{os.getpid()}"
+    fds: dict[str, int] = {}
+    try:
+        for name, obj in objs.items():
+            fds[name] = _load(obj, pins / name)
+        ns: dict[str, list[float]] = {name: [] for name in objs}
+        for _ in range(rounds):
+            for name, fd in fds.items():
+                ns[name].append(bpf.prog_test_run(fd, DNS_PACKET, repeat=200_000).duration_ns)
+        report(f"Program in the kernel: XDP parser, ns per run (LLVM {chain.major})", "ns",
+               "plain", ns["plain"], "instrumented", ns["instrumented"], goal=1.3)
+        report("  ... atomic counters", "ns", "plain", ns["plain"], "atomic", ns["atomic"])
+        print("\n  size in the kernel   xlated B   jited B   verified insns")
+        for name, fd in fds.items():
+            info = bpf.prog_info(fd)
+            print(f"  {name:18} {info.xlated_prog_len:10} {info.jited_prog_len:9} "
+                  f"{info.verified_insns:16}")
+    finally:
+        for fd in fds.values():
+            os.close(fd)
+        shutil.rmtree(pins, ignore_errors=True)
+
+
+def bench_run(rounds: int, work: Path) -> None:
+    prog = work / "maps"
+    subprocess.run(["gcc", "-O2", "-o", prog, MAPS_PROG, "-lpthread"], check=True)
+    out = work / "ns"
+    bare: list[float] = []
+    under: list[float] = []
+    pins = Path("/sys/fs/bpf") / f"bpfcov-bench-run-{os.getpid()}"
+    try:
+        for i in range(rounds):
+            argv = [str(prog), "getpid", "1000000", str(out)]
+            bare.append(timed(lambda: subprocess.run(argv, check=True)))
+            under.append(timed(lambda: subprocess.run(
+                [bin_of("bpfcov"), "run", "--pin-dir", str(pins / str(i)), "--", *argv],
+                check=False, capture_output=True)))
+    finally:
+        shutil.rmtree(pins, ignore_errors=True)
+    report("bpfcov run: 1,000,000 getpid() (whole command, with bpfcov's start-up)", "s",
+           "bare", bare, "under bpfcov run", under, goal=1.05)
+
+
+def _synthetic_group(functions: int, counters_each: int) -> collect.MapGroup:
+    """The map values of an object with that many functions, as the pass lays them out."""
+    layout = profraw.LAYOUTS[10]
+    records = b""
+    for i in range(functions):
+        values: dict[str, int | tuple[int, ...]] = {
+            "NameRef": i + 1, "FuncHash": i * 7919, "CounterPtr": i * counters_each * 8,
+            "BitmapPtr": 0, "FunctionPointer": 0, "Values": 0, "NumCounters": counters_each,
+            "NumValueSites": (0, 0, 0), "NumBitmapBytes": 0,
+        }
+        records += layout.pack_record(values)
+    head = struct.pack("<" + "".join(row.fmt for _, row in OBJECT_INFO), 10, 19, 0)
+    counters = struct.pack(f"<{functions * counters_each}Q",
+                           *range(functions * counters_each))
+    return collect.MapGroup("bench", {
+        Section.COUNTERS: counters, Section.DATA: records, Section.NAMES: b"",
+        Section.COVMAP: head + b"\0",
+    })
+
+
+def bench_gen(rounds: int, work: Path) -> None:
+    """gen: 10,000 counters over 1,000 functions, read from real pinned maps."""
+    group = _synthetic_group(1000, 10)
+    run = Path("/sys/fs/bpf") / f"bpfcov-bench-gen-{os.getpid()}" / "1-btf0"
+    run.mkdir(parents=True)
+    try:
+        for section, value in group.values.items():
+            fd = bpf.map_create(bpf.MapType.ARRAY, 4, max(len(value), 1), 1, name=section.value)
+            bpf.map_update(fd, bytes(4), value.ljust(max(len(value), 1), b"\0"))
+            bpf.obj_pin(fd, run / pin_name(section))
+            os.close(fd)
+        times = []
+        for _ in range(rounds):
+            times.append(timed(lambda: subprocess.run(
+                [bin_of("bpfcov"), "gen", "-o", work / "g.profraw", run.parent],
+                check=True, capture_output=True)))
+        inproc = []
+        for _ in range(rounds):
+            inproc.append(timed(lambda: [collect.write_coverage(collect.read_group(g),
+                                                                 work / "h.profraw")
+                                         for g in collect.pinned_groups(run.parent)]))
+    finally:
+        shutil.rmtree(run.parent, ignore_errors=True)
+    print("\nbpfcov gen: 1,000 functions, 10,000 counters (goal < 0.2 s)")
+    print(f"  whole command (s)   min {min(times):.3f}  median {statistics.median(times):.3f}"
+          f"  max {max(times):.3f}")
+    print(f"  gen's own work (s)  min {min(inproc):.3f}  median {statistics.median(inproc):.3f}"
+          f"  max {max(inproc):.3f}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--llvm", type=int, help="LLVM major (default: newest with a plugin)")
+    parser.add_argument("--only", default="build,kernel,run,gen")
+    args = parser.parse_args()
+    chain = toolchain.select(args.llvm)
+    only = set(args.only.split(","))
+    print(f"bpfcov benchmarks: LLVM {chain.major}, {args.rounds} rounds, {os.cpu_count()} CPUs, "
+          f"kernel {os.uname().release}")
+    with tempfile.TemporaryDirectory(prefix="bpfcov-bench-") as tmp:
+        work = Path(tmp)
+        if "build" in only:
+            bench_build(chain, args.rounds, work)
+        if "kernel" in only:
+            bench_kernel(chain, args.rounds, work)
+        if "run" in only:
+            bench_run(args.rounds, work)
+        if "gen" in only:
+            bench_gen(args.rounds, work)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
