@@ -8,10 +8,21 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
+import signal
 import sys
 from typing import TYPE_CHECKING
 
-from bpfcov_build import __version__, cmd_gen, cmd_list, cmd_out, cmd_run, cmd_skel, toolchain
+from bpfcov_build import (
+    __version__,
+    cmd_gen,
+    cmd_list,
+    cmd_out,
+    cmd_run,
+    cmd_skel,
+    meson,
+    toolchain,
+)
 from bpfcov_build.errors import BpfcovError, ToolFailedError
 
 if TYPE_CHECKING:
@@ -40,6 +51,13 @@ def _version(args: argparse.Namespace) -> int:
 
 
 _VERSION_HELP = "print the version, the LLVM toolchains found and their plugins"
+_MESON_HELP = "print the Meson helper directory a project copies in (--snippet: how to)"
+
+
+def _meson_dir(args: argparse.Namespace) -> int:
+    """Prints the Meson helper's directory, or the whole adoption snippet."""
+    print(meson.adoption() if args.snippet else meson.files_dir())
+    return 0
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -61,6 +79,13 @@ def _parser() -> argparse.ArgumentParser:
         "version", help=_VERSION_HELP, description=_VERSION_HELP, parents=[common]
     )
     version.set_defaults(func=_version)
+    meson_dir = sub.add_parser(
+        "meson-dir", help=_MESON_HELP, description=_MESON_HELP, parents=[common]
+    )
+    meson_dir.add_argument(
+        "--snippet", action="store_true", help="print the lines to paste, with the path"
+    )
+    meson_dir.set_defaults(func=_meson_dir)
     return parser
 
 
@@ -82,6 +107,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             sys.stderr.write(exc.stderr)
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return 1
+    except BrokenPipeError:
+        # The reader went away (`bpfcov list | head`): stop quietly, as cat would.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 128 + signal.SIGPIPE
     except BpfcovError as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return 1
