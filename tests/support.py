@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -138,3 +140,32 @@ def run_dirs() -> set[Path]:
     """The run directories under bpfcov run's default root now."""
     root = BPFFS / "bpfcov"
     return set(root.iterdir()) if root.exists() else set()
+
+
+def llvm_cov(major: int, command: str, obj: Path, profile: Path | None, *extra: str) -> str:
+    """``llvm-cov-N COMMAND`` of a mapping object, with ``profile`` merged first (an
+    empty profile when None); returns its stdout."""
+    chain = toolchain.Toolchain(major)
+    work = Path(tempfile.mkdtemp(prefix="bpfcov-test-cov-"))
+    try:
+        if profile is None:
+            profile = work / "empty.proftext"
+            profile.write_text("")
+        profdata = work / "p.profdata"
+        subprocess.run(
+            [chain.llvm_profdata, "merge", "-sparse", profile, "-o", profdata], check=True
+        )
+        return subprocess.run(
+            [chain.llvm_cov, command, *extra, obj, f"-instr-profile={profdata}"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def function_names(major: int, obj: Path) -> list[str]:
+    """The functions llvm-cov finds in a mapping object (with an empty profile)."""
+    export = json.loads(llvm_cov(major, "export", obj, None, "-format=text"))
+    return [f["name"] for f in export["data"][0]["functions"]]

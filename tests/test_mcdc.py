@@ -8,9 +8,9 @@ import subprocess
 from typing import TYPE_CHECKING
 
 import pytest
-from support import EXAMPLES, build, llvm_majors, loaded, script
+from support import EXAMPLES, build, llvm_cov, llvm_majors, loaded, script
 
-from bpfcov_build import bpf, toolchain
+from bpfcov_build import bpf
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -58,22 +58,8 @@ def run_acl(obj: Path, inputs: list[tuple[int, int, int]], profile: Path) -> Non
         assert gen.returncode == 0, gen.stderr
 
 
-def show_mcdc(major: int, obj: Path, profile: Path, tmp_path: Path) -> str:
-    chain = toolchain.Toolchain(major)
-    profdata = tmp_path / "p.profdata"
-    subprocess.run([chain.llvm_profdata, "merge", "-sparse", profile, "-o", profdata], check=True)
-    return subprocess.run(
-        [
-            chain.llvm_cov,
-            "show",
-            "-show-mcdc",
-            obj.with_suffix(".obj"),
-            f"-instr-profile={profdata}",
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
+def show_mcdc(major: int, obj: Path, profile: Path) -> str:
+    return llvm_cov(major, "show", obj.with_suffix(".obj"), profile, "-show-mcdc")
 
 
 def decision(show: str, conditions: int) -> str:
@@ -136,7 +122,7 @@ def test_every_condition_shown_independent(acl_obj: tuple[int, Path], tmp_path: 
     major, obj = acl_obj
     inputs = list(VECTORS) * 2
     run_acl(obj, inputs, tmp_path / "acl.profraw")
-    show = decision(show_mcdc(major, obj, tmp_path / "acl.profraw", tmp_path), 4)
+    show = decision(show_mcdc(major, obj, tmp_path / "acl.profraw"), 4)
     assert executed_vectors(show) == set(VECTORS.values())
     assert {c: p.startswith("covered") for c, p in pairs(show).items()} == {
         "C1": True,
@@ -154,7 +140,7 @@ def test_a_missing_vector_leaves_its_condition_uncovered(
     major, obj = acl_obj
     inputs = [v for v in VECTORS if v != (TCP, 22, 1)]  # never allowed: C4 never false
     run_acl(obj, inputs, tmp_path / "acl.profraw")
-    show = decision(show_mcdc(major, obj, tmp_path / "acl.profraw", tmp_path), 4)
+    show = decision(show_mcdc(major, obj, tmp_path / "acl.profraw"), 4)
     assert executed_vectors(show) == {VECTORS[v] for v in inputs}
     covered = {c: p.startswith("covered") for c, p in pairs(show).items()}
     assert covered == {"C1": True, "C2": True, "C3": True, "C4": False}
