@@ -9,10 +9,14 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+from lcov_cobertura import LcovCobertura
 
 from bpfcov_build import toolchain
 from bpfcov_build.collect import read_sidecar
@@ -21,28 +25,49 @@ from bpfcov_build.layout import mapping_object_info
 from bpfcov_build.proc import Run
 from bpfcov_build.profraw import LAYOUTS, decode
 
-__all__ = ["FORMATS", "MCDC_LLVM", "Report", "render"]
+__all__ = ["FORMATS", "MCDC_LLVM", "METRICS", "Rendered", "Report", "render", "summary_table"]
+
+log = logging.getLogger("bpfcov")
 
 #: The first LLVM whose llvm-cov shows MC/DC (clang's -fcoverage-mcdc).
 MCDC_LLVM = 18
 
-#: Output formats: what ``-o`` names, and the llvm-cov command behind it.
-FORMATS = {
-    "html": "a directory of annotated sources (llvm-cov show -format=html)",
-    "json": "a file, llvm-cov export's JSON",
-    "lcov": "a file, LCOV tracefile (llvm-cov export -format=lcov)",
-    "text": "a summary table per file on stdout: covered/total and % for each metric",
+#: Output formats: the name each takes in the -o directory when several are asked
+#: for at once, and what it is.
+FORMATS: dict[str, tuple[str, str]] = {
+    "html": ("html", "a directory of annotated sources, with branch counts (and MC/DC)"),
+    "json": ("coverage.json", "llvm-cov export's JSON"),
+    "lcov": ("coverage.lcov", "an LCOV tracefile (genhtml, Codecov, Coveralls)"),
+    "cobertura": ("cobertura.xml", "Cobertura XML (GitLab, Jenkins)"),
+    "text": ("summary.txt", "a summary table per file, on stdout unless -o"),
 }
+
+#: From this many profiles on, merging takes a while: say so on stderr.
+_PROGRESS_PROFILES = 20
+
+#: The metrics of the summary table and of --fail-under-*, as llvm-cov export names them.
+METRICS = ("functions", "lines", "regions", "branches")
 
 
 @dataclass(frozen=True)
 class Report:
-    """What to render: profiles, objects (found when empty), format and output."""
+    """What to render: profiles, objects (found when empty), formats and output."""
 
     profiles: tuple[Path, ...]
     objects: tuple[Path, ...]
-    fmt: str
+    formats: tuple[str, ...]
     output: Path | None
+    show_functions: bool = False
+    path_equivalence: str | None = None
+    """``FROM,TO``: sources built under FROM are read from TO."""
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """What rendering leaves for the command: stdout text and the coverage totals."""
+
+    stdout: str
+    totals: dict[str, dict[str, float]]
 
 
 def _raw_version(path: Path) -> int:
@@ -108,8 +133,9 @@ def _check_objects(objects: list[Path], major: int) -> None:
             raise BpfcovError(msg)
 
 
-def render(report: Report) -> str:
-    """Merges the profiles and renders them; returns what goes to stdout."""
+def render(report: Report) -> Rendered:
+    """Merges the profiles and writes every format asked for."""
+    targets = _targets(report)
     given = {obj: mapping_object_info(obj).llvm_major for obj in report.objects}
     majors = {p: _major_of(p, set(given.values())) for p in report.profiles}
     distinct = sorted(set(majors.values()))
@@ -124,56 +150,89 @@ def render(report: Report) -> str:
     profdata, _ = chain.llvm_profdata, chain.llvm_cov
     objects = _objects(report)
     _check_objects(objects, chain.major)
-    with tempfile.TemporaryDirectory(prefix="bpfcov-out-") as work:
-        merged = Path(work) / "merged.profdata"
+    with tempfile.TemporaryDirectory(prefix="bpfcov-out-") as tmp:
+        work = Path(tmp)
+        merged = work / "merged.profdata"
+        if len(report.profiles) >= _PROGRESS_PROFILES:
+            log.warning("merging %d profiles ...", len(report.profiles))
         Run(what="merging the profiles").capture(
             [profdata, "merge", "-sparse", *report.profiles, "-o", merged]
         )
         object_args: list[str | Path] = [objects[0]]
         for extra in objects[1:]:
             object_args += ["-object", extra]
+        if report.path_equivalence:
+            object_args.append(f"-path-equivalence={report.path_equivalence}")
         common = [*object_args, f"-instr-profile={merged}"]
-        return _render(chain, report, common, Path(work))
-
-
-def _render(
-    chain: toolchain.Toolchain, report: Report, common: list[str | Path], work: Path
-) -> str:
-    cov = chain.llvm_cov
-    what = Run(what=f"writing the {report.fmt} report")
-    if report.fmt == "text":
-        out = summary_table(what.capture([cov, "export", "-summary-only", *common]))
-        if report.output is not None:
-            _replace(report.output, out.encode())
-            return ""
-        return out
-    if report.output is None:
-        msg = f"-f {report.fmt} needs -o: {FORMATS[report.fmt]}"
-        raise BpfcovError(msg)
-    if report.fmt == "html":
-        staging = work / "html"
-        what.capture(
-            [
-                cov,
-                "show",
-                "-format=html",
-                "-show-branches=count",
-                "-show-line-counts-or-regions",
-                *(["-show-mcdc"] if chain.major >= MCDC_LLVM else []),
-                f"-output-dir={staging}",
-                *common,
-            ]
+        cov = chain.llvm_cov
+        export = json.loads(
+            Run(what="summing up coverage").capture(
+                [
+                    cov,
+                    "export",
+                    "-summary-only" if not report.show_functions else "-format=text",
+                    *common,
+                ]
+            )
         )
-        _replace_dir(report.output, staging)
-        return ""
-    export_format = "lcov" if report.fmt == "lcov" else "text"
-    out = what.capture([cov, "export", f"-format={export_format}", *common])
-    _replace(report.output, out.encode())
-    return ""
+        stdout = ""
+        if len(targets) > 1 and report.output is not None:
+            report.output.mkdir(parents=True, exist_ok=True)
+        for fmt, target in targets.items():
+            what = Run(what=f"writing the {fmt} report")
+            if fmt == "text":
+                table = summary_table(export, show_functions=report.show_functions)
+                if target is None or len(targets) > 1:
+                    stdout += table
+                if target is not None:
+                    _replace(target, table.encode())
+            elif fmt == "html":
+                assert target is not None
+                staging = work / "html"
+                what.capture(
+                    [
+                        cov,
+                        "show",
+                        "-format=html",
+                        "-show-branches=count",
+                        "-show-line-counts-or-regions",
+                        *(["-show-mcdc"] if chain.major >= MCDC_LLVM else []),
+                        f"-output-dir={staging}",
+                        *common,
+                    ]
+                )
+                _replace_dir(target, staging)
+            else:
+                assert target is not None
+                export_format = "text" if fmt == "json" else "lcov"
+                out = what.capture([cov, "export", f"-format={export_format}", *common])
+                if fmt == "cobertura":
+                    out = to_cobertura(out)
+                _replace(target, out.encode())
+        return Rendered(stdout, export["data"][0]["totals"])
 
 
-#: The metrics of the summary table, as llvm-cov export names them.
-_METRICS = ("functions", "lines", "regions", "branches")
+def _targets(report: Report) -> dict[str, Path | None]:
+    """Where each format goes: -o itself for one format, files in -o for several."""
+    unknown = [f for f in report.formats if f not in FORMATS]
+    if unknown:
+        msg = f"unknown format {unknown[0]!r}; formats: {', '.join(FORMATS)}"
+        raise BpfcovError(msg)
+    if len(report.formats) == 1:
+        (fmt,) = report.formats
+        if report.output is None and fmt != "text":
+            msg = f"-f {fmt} needs -o: {FORMATS[fmt][1]}"
+            raise BpfcovError(msg)
+        return {fmt: report.output}
+    if report.output is None:
+        msg = "several formats need -o DIR: each is written there under its own name"
+        raise BpfcovError(msg)
+    return {fmt: report.output / FORMATS[fmt][0] for fmt in dict.fromkeys(report.formats)}
+
+
+def to_cobertura(lcov: str) -> str:
+    """An LCOV tracefile as Cobertura XML (with lcov_cobertura)."""
+    return str(LcovCobertura(lcov, base_dir="/").convert())
 
 
 def _shown_path(filename: str) -> str:
@@ -184,20 +243,49 @@ def _shown_path(filename: str) -> str:
     return filename
 
 
-def summary_table(export_json: str) -> str:
-    """llvm-cov export's JSON as a table: a row per file and a total row."""
-    data = json.loads(export_json)["data"][0]
+def summary_table(export: dict[str, Any], *, show_functions: bool = False) -> str:
+    """llvm-cov export's JSON as a table: a row per file and a total row.
+
+    With ``show_functions``, then a row per function: its count, regions and branches.
+    """
+    data = export["data"][0]
     rows = [(_shown_path(f["filename"]), f["summary"]) for f in data["files"]]
     rows.append(("TOTAL", data["totals"]))
+    table = [["File", *(m.capitalize() for m in METRICS)]]
+    table += [[name, *(_cell(summary.get(m)) for m in METRICS)] for name, summary in rows]
+    text = _aligned(table, total_row=True)
+    if show_functions:
+        functions = [["Function", "Count", "Regions", "Branches"]]
+        for f in data["functions"]:
+            regions = [r for r in f["regions"] if r[7] == 0]  # code regions
+            outcomes = [n for b in f["branches"] for n in (b[4], b[5])]
+            functions.append(
+                [
+                    f["name"],
+                    str(f["count"]),
+                    _cell(_metric(sum(1 for r in regions if r[4]), len(regions))),
+                    _cell(_metric(sum(1 for n in outcomes if n), len(outcomes))),
+                ]
+            )
+        text += "\n" + _aligned(functions, total_row=False)
+    return text
 
-    def cell(summary: dict[str, dict[str, float]], metric: str) -> str:
-        m = summary[metric]
-        if not m["count"]:
-            return "-"
-        return f"{m['covered']}/{m['count']} {m['percent']:6.2f}%"
 
-    table = [["File", *(m.capitalize() for m in _METRICS)]]
-    table += [[name, *(cell(summary, m) for m in _METRICS)] for name, summary in rows]
+def _metric(covered: int, count: int) -> dict[str, float]:
+    return {
+        "covered": covered,
+        "count": count,
+        "percent": 100.0 * covered / count if count else 0.0,
+    }
+
+
+def _cell(metric: dict[str, float] | None) -> str:
+    if not metric or not metric["count"]:
+        return "-"
+    return f"{int(metric['covered'])}/{int(metric['count'])} {metric['percent']:6.2f}%"
+
+
+def _aligned(table: list[list[str]], *, total_row: bool) -> str:
     widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
     lines = [
         "  ".join(
@@ -207,7 +295,8 @@ def summary_table(export_json: str) -> str:
         for row in table
     ]
     lines.insert(1, "-" * len(lines[0]))
-    lines.insert(len(lines) - 1, "-" * len(lines[0]))
+    if total_row:
+        lines.insert(len(lines) - 1, "-" * len(lines[0]))
     return "\n".join(lines) + "\n"
 
 
