@@ -39,6 +39,16 @@ Source-based code coverage for eBPF programs running in the kernel.
 Build your BPF objects with bpfcov-cc (a drop-in for clang), run your program,
 and read the coverage of what ran in the kernel with llvm-cov."""
 
+_EPILOG = """a session:
+  bpfcov-cc -target bpf -O2 -g -c prog.bpf.c -o prog.bpf.o   # also prog.bpf.obj
+  sudo bpfcov run -- ./loader            # prints the run directory, RUN
+  sudo bpfcov gen -o out/ RUN            # out/prog.bpf.profraw
+  bpfcov out -f html,text -o cov/ out/*.profraw
+
+Each command's --help has examples. Exit status: 0 done, 1 an error (one line on
+stderr, naming the fix), 2 bad usage; bpfcov run exits with the program's status;
+bpfcov out exits 3 when a --fail-under threshold is not met."""
+
 
 def _version(args: argparse.Namespace) -> int:
     """Prints the version, the LLVM majors found and the plugins built."""
@@ -66,6 +76,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=PROG,
         description=_DESCRIPTION,
+        epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
         parents=[common],
     )
@@ -76,11 +87,21 @@ def _parser() -> argparse.ArgumentParser:
     cmd_skel.add_parser(sub, [common])
     cmd_list.add_parsers(sub, [common])
     version = sub.add_parser(
-        "version", help=_VERSION_HELP, description=_VERSION_HELP, parents=[common]
+        "version",
+        help=_VERSION_HELP,
+        description=_VERSION_HELP,
+        parents=[common],
+        epilog="example:\n  bpfcov version      # then pick one: bpfcov-cc --bpfcov-llvm=N",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     version.set_defaults(func=_version)
     meson_dir = sub.add_parser(
-        "meson-dir", help=_MESON_HELP, description=_MESON_HELP, parents=[common]
+        "meson-dir",
+        help=_MESON_HELP,
+        description=_MESON_HELP,
+        parents=[common],
+        epilog='example:\n  mkdir -p bpfcov && cp -r "$(bpfcov meson-dir)"/. bpfcov/',
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     meson_dir.add_argument(
         "--snippet", action="store_true", help="print the lines to paste, with the path"

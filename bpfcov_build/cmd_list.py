@@ -118,7 +118,14 @@ def add_parsers(
     parents: list[argparse.ArgumentParser],
 ) -> None:
     """Adds ``list`` and ``clean`` to the subcommands."""
-    p = sub.add_parser("list", help=LIST_HELP, description=LIST_HELP, parents=parents)
+    p = sub.add_parser(
+        "list",
+        help=LIST_HELP,
+        description=LIST_HELP,
+        epilog=f"examples:\n  bpfcov list\n  bpfcov list --json | jq '.[].run'  # {RUN_ROOT}/...",
+        parents=parents,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("--json", action="store_true", help="one JSON array, for scripts")
     p.set_defaults(func=_list)
     c = sub.add_parser(

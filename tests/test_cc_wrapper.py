@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 from pathlib import Path
 
@@ -210,3 +211,23 @@ def test_newest_llvm_with_a_plugin_is_the_default(tmp_path: Path) -> None:
         [script("bpfcov-cc"), *bpf_cflags(), "-c", str(XDP), "-o", str(out)], env=env, check=True
     )
     assert recorded_major(out) == max(llvm_majors())
+
+
+@pytest.mark.parametrize(
+    "command", ["run", "gen", "out", "skel", "list", "clean", "version", "meson-dir"]
+)
+def test_every_subcommand_help_has_an_example(command: str) -> None:
+    result = subprocess.run(
+        [script("bpfcov"), command, "--help"], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0
+    assert re.search(r"^examples?:\n  \S", result.stdout, re.M), result.stdout
+
+
+def test_top_level_help_documents_exit_status() -> None:
+    result = subprocess.run(
+        [script("bpfcov"), "--help"], capture_output=True, text=True, check=False
+    )
+    assert "Exit status: 0 done, 1 an error" in result.stdout
+    for command in ("run", "gen", "out", "skel", "list", "clean", "version", "meson-dir"):
+        assert f"    {command}" in result.stdout
