@@ -52,7 +52,8 @@ for major in $majors; do
     packages+=("libclang-rt-$major-dev")
   fi
 done
-packages+=(libbpf-dev bpftool linux-libc-dev gcc make cmake ninja-build
+# chromium: a test renders the HTML report as a browser shows it
+packages+=(libbpf-dev bpftool linux-libc-dev gcc make cmake ninja-build chromium
   python3 python3-venv python3-pip zlib1g-dev libzstd-dev libelf-dev pkg-config git)
 
 # One dpkg-query for all of them; unknown packages print nothing (and make it fail).
