@@ -52,8 +52,9 @@ for major in $majors; do
     packages+=("libclang-rt-$major-dev")
   fi
 done
-# chromium: a test renders the HTML report as a browser shows it
-packages+=(libbpf-dev bpftool linux-libc-dev gcc make cmake ninja-build chromium
+# chromium: a test renders the HTML report as a browser shows it; lcov: genhtml
+# reads the LCOV report in a test
+packages+=(libbpf-dev bpftool linux-libc-dev gcc make cmake ninja-build chromium lcov
   python3 python3-venv python3-pip zlib1g-dev libzstd-dev libelf-dev pkg-config git)
 
 # One dpkg-query for all of them; unknown packages print nothing (and make it fail).

@@ -177,3 +177,23 @@ def test_unknown_format_is_one_line(tmp_path: Path) -> None:
 
 def test_packets_are_what_the_model_counts() -> None:
     assert sum(times for _, times in PACKETS) == expected_counts()[0]["entry"]
+
+
+def test_genhtml_reads_the_lcov_report(xdp_obj: Path, tmp_path: Path) -> None:
+    gen_after_packets(xdp_obj, tmp_path / "x.profraw")
+    result = bpfcov("out", "-f", "lcov", "-o", tmp_path / "cov.info", tmp_path / "x.profraw")
+    assert result.returncode == 0, result.stderr
+    genhtml = subprocess.run(
+        ["genhtml", "--branch-coverage", "-o", tmp_path / "genhtml", tmp_path / "cov.info"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert genhtml.returncode == 0, genhtml.stderr
+    pages = "".join(p.read_text() for p in (tmp_path / "genhtml").rglob("*.html"))
+    assert "xdp_parser.bpf.c" in pages
+    # genhtml counts the tracefile's line records (DA:line,hits) and functions (FN).
+    tracefile = (tmp_path / "cov.info").read_text().splitlines()
+    hits = [int(r.split(",")[1]) for r in tracefile if r.startswith("DA:")]
+    assert f"({sum(1 for h in hits if h)} of {len(hits)} lines)" in genhtml.stdout
+    assert "(2 of 2 functions)" in genhtml.stdout
