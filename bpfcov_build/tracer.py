@@ -210,7 +210,7 @@ def _prepare_pin_dir(pin_dir: Path) -> int:
         msg = f"{pin_dir} is not on a bpf filesystem: pin under /sys/fs/bpf"
         raise BpfcovError(msg)
     try:
-        pin_dir.mkdir(parents=True, exist_ok=True)
+        pin_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     except OSError as exc:
         msg = f"cannot create pin directory {pin_dir}: {exc.strerror}"
         raise BpfcovError(msg) from None
@@ -560,7 +560,7 @@ class _Tracer:
         group = self.groups.place(info.btf_id, section)
         path = self.pin_dir / group_dir_name(group.number, group.btf_id) / layout.pin_name(section)
         try:
-            path.parent.mkdir(exist_ok=True)
+            path.parent.mkdir(mode=0o700, exist_ok=True)
             bpf.obj_pin(fd, path)
         except (OSError, BpfcovError) as exc:
             log.debug("cannot pin map %s (id %d) at %s: %s", info.name, info.id, path, exc)

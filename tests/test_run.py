@@ -316,3 +316,16 @@ def test_list_and_clean_runs(
         assert not run.exists()
     finally:
         shutil.rmtree(run, ignore_errors=True)
+
+
+def test_pins_and_run_directories_are_for_root_only(
+    xdp_loader: Path, packets: list[tuple[Path, int]], pin_dir: Path, tmp_path: Path
+) -> None:
+    run_loader_packets(xdp_loader, packets[:1], pin_dir)
+    (group,) = pin_dir.iterdir()
+    assert pin_dir.stat().st_mode & 0o777 == 0o700
+    assert group.stat().st_mode & 0o777 == 0o700
+    assert {p.stat().st_mode & 0o777 for p in group.iterdir()} == {0o600}
+    assert bpfcov("gen", "-o", tmp_path / "x.profraw", pin_dir).returncode == 0
+    assert (tmp_path / "x.profraw").stat().st_mode & 0o777 == 0o600
+    assert (tmp_path / "x.profraw.json").stat().st_mode & 0o777 == 0o600
