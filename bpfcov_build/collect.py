@@ -65,7 +65,7 @@ class Coverage:
     def stem(self) -> str:
         """A file-name stem for this object: its mapping object's name, or the label."""
         name = Path(self.info.object_path).name
-        return name.removesuffix(".obj") or self.label
+        return name.removesuffix(".obj") or Path(self.label).name
 
 
 def _read_fd(fd: int) -> bytes:
@@ -86,7 +86,7 @@ def pinned_groups(run_dir: Path) -> list[MapGroup]:
             if pin.exists():
                 values[section] = _read_fd(bpf.obj_get(pin, read_only=True))
         if values:
-            groups.append(MapGroup(sub.name, values))
+            groups.append(MapGroup(str(sub), values))
     if not groups:
         msg = f"{run_dir}: holds no coverage maps; was the program built with bpfcov-cc?"
         raise NotFoundError(msg)
@@ -120,7 +120,11 @@ def read_group(group: MapGroup) -> Coverage:
     if missing:
         msg = f"{group.label}: coverage maps missing: {', '.join(missing)}"
         raise FormatError(msg)
-    info = parse_object_info(group.values[Section.COVMAP])
+    try:
+        info = parse_object_info(group.values[Section.COVMAP])
+    except FormatError as exc:
+        msg = f"{group.label}: {exc}"
+        raise FormatError(msg) from exc
     known = supported_llvm_majors()
     if info.llvm_major not in known:
         msg = (
