@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import pytest
-from support import TP_SOURCE, XDP_SOURCE, build, llvm_majors
+from support import EXAMPLES, TP_SOURCE, XDP_SOURCE, build, build_loader, llvm_majors
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -26,3 +26,8 @@ def xdp_obj(major: int, tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def tp_obj(major: int, tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build(TP_SOURCE, tmp_path_factory.mktemp("tp") / "sys_enter.bpf.o", major)
+
+
+@pytest.fixture(scope="module")
+def xdp_loader(xdp_obj: Path) -> Path:
+    return build_loader(xdp_obj, EXAMPLES / "xdp" / "xdp_loader.c", "xdp_parser", xdp_obj.parent)

@@ -41,11 +41,6 @@ def pin_dir(tmp_path: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def xdp_loader(xdp_obj: Path) -> Path:
-    return build_loader(xdp_obj, EXAMPLES / "xdp" / "xdp_loader.c", "xdp_parser", xdp_obj.parent)
-
-
-@pytest.fixture(scope="module")
 def packets(tmp_path_factory: pytest.TempPathFactory) -> list[tuple[Path, int]]:
     """PACKETS as files, each with its repeat count."""
     out = tmp_path_factory.mktemp("packets")
