@@ -170,3 +170,39 @@ def test_two_runs_at_once_keep_apart(xdp_loader: Path, tmp_path: Path) -> None:
 def test_model_matches_packets() -> None:
     assert expected_counts()[0]["entry"] == sum(t for _, t in PACKETS)
     assert (EXAMPLES / "xdp" / "xdp_loader.c").exists()
+
+
+def kernel_addresses(data: bytes) -> list[int]:
+    """8-aligned words that look like kernel addresses (the top half of the space)."""
+    words = [int.from_bytes(data[i : i + 8], "little") for i in range(0, len(data) - 7, 8)]
+    return [w for w in words if w >= 0xFFFF800000000000]
+
+
+def test_no_kernel_address_in_pins_or_outputs(xdp_loader: Path, pins: Path, tmp_path: Path) -> None:
+    from bpfcov_build import bpf  # noqa: PLC0415
+
+    packet = tmp_path / "p.bin"
+    packet.write_bytes(PACKETS[1][0])
+    assert bpfcov("run", "--pin-dir", pins, "--", xdp_loader, packet).returncode == 0
+    (group,) = pins.iterdir()
+    for pin in group.iterdir():
+        with bpf.owned_fd(bpf.obj_get(pin, read_only=True)) as fd:
+            assert kernel_addresses(bpf.read_map_value(fd)) == [], pin.name
+    assert bpfcov("gen", "-o", tmp_path / "x.profraw", pins).returncode == 0
+    assert kernel_addresses((tmp_path / "x.profraw").read_bytes()) == []
+
+
+def test_the_program_keeps_its_environment_and_privileges(pins: Path, tmp_path: Path) -> None:
+    probe = "env | sort | grep -v '^_='; grep -E '^(Cap|Uid|Gid|Groups)' /proc/self/status"
+    env = {**os.environ, "BPFCOV_PROBE": "a value with spaces ✓"}
+    bare = subprocess.run(
+        ["sh", "-c", probe], capture_output=True, text=True, env=env, check=True
+    ).stdout
+    under = subprocess.run(
+        [script("bpfcov"), "run", "--pin-dir", str(pins), "--", "sh", "-c", probe],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    assert under.stdout == bare
