@@ -21,6 +21,7 @@ from bpfcov_build import (
     cmd_run,
     cmd_skel,
     meson,
+    subcommand,
     toolchain,
 )
 from bpfcov_build.errors import BpfcovError, ToolFailedError
@@ -86,22 +87,20 @@ def _parser() -> argparse.ArgumentParser:
     cmd_out.add_parser(sub, [common])
     cmd_skel.add_parser(sub, [common])
     cmd_list.add_parsers(sub, [common])
-    version = sub.add_parser(
+    version = subcommand.add(
+        sub,
         "version",
-        help=_VERSION_HELP,
-        description=_VERSION_HELP,
-        parents=[common],
-        epilog="example:\n  bpfcov version      # then pick one: bpfcov-cc --bpfcov-llvm=N",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        _VERSION_HELP,
+        "example:\n  bpfcov version      # then pick one: bpfcov-cc --bpfcov-llvm=N",
+        [common],
     )
     version.set_defaults(func=_version)
-    meson_dir = sub.add_parser(
+    meson_dir = subcommand.add(
+        sub,
         "meson-dir",
-        help=_MESON_HELP,
-        description=_MESON_HELP,
-        parents=[common],
-        epilog='example:\n  mkdir -p bpfcov && cp -r "$(bpfcov meson-dir)"/. bpfcov/',
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        _MESON_HELP,
+        'example:\n  mkdir -p bpfcov && cp -r "$(bpfcov meson-dir)"/. bpfcov/',
+        [common],
     )
     meson_dir.add_argument(
         "--snippet", action="store_true", help="print the lines to paste, with the path"

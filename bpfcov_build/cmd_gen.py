@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-import argparse
 import logging
 import shutil
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from bpfcov_build import bpf
+from bpfcov_build import bpf, subcommand
 from bpfcov_build.collect import live_groups, pinned_groups, read_group, write_coverage
 from bpfcov_build.errors import BpfcovError
+
+if TYPE_CHECKING:
+    import argparse
 
 __all__ = ["add_parser", "main"]
 
@@ -28,17 +31,10 @@ atomically, with X.profraw.json beside it naming the object for bpfcov out."""
 
 
 def add_parser(
-    sub: argparse._SubParsersAction[argparse.ArgumentParser], parents: list[argparse.ArgumentParser]
+    sub: subcommand.Subparsers[argparse.ArgumentParser], parents: list[argparse.ArgumentParser]
 ) -> None:
     """Adds ``gen`` to the subcommands."""
-    p = sub.add_parser(
-        "gen",
-        help=HELP,
-        description=HELP,
-        epilog=EPILOG,
-        parents=parents,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    p = subcommand.add(sub, "gen", HELP, EPILOG, parents)
     p.add_argument("run", nargs="?", type=Path, help="the run directory bpfcov run printed")
     p.add_argument(
         "--live",

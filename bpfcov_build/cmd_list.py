@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 import re
 import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from bpfcov_build import bpf
+from bpfcov_build import bpf, subcommand
 from bpfcov_build.collect import pinned_groups, read_group
 from bpfcov_build.errors import BpfcovError, FormatError, NotFoundError
 from bpfcov_build.layout import RUN_ROOT
+
+if TYPE_CHECKING:
+    import argparse
 
 __all__ = ["RunSummary", "add_parsers", "list_runs"]
 
@@ -114,28 +117,20 @@ def _clean(args: argparse.Namespace) -> int:
 
 
 def add_parsers(
-    sub: argparse._SubParsersAction[argparse.ArgumentParser],
+    sub: subcommand.Subparsers[argparse.ArgumentParser],
     parents: list[argparse.ArgumentParser],
 ) -> None:
     """Adds ``list`` and ``clean`` to the subcommands."""
-    p = sub.add_parser(
+    p = subcommand.add(
+        sub,
         "list",
-        help=LIST_HELP,
-        description=LIST_HELP,
-        epilog=f"examples:\n  bpfcov list\n  bpfcov list --json | jq '.[].run'  # {RUN_ROOT}/...",
-        parents=parents,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        LIST_HELP,
+        f"examples:\n  bpfcov list\n  bpfcov list --json | jq '.[].run'  # {RUN_ROOT}/...",
+        parents,
     )
     p.add_argument("--json", action="store_true", help="one JSON array, for scripts")
     p.set_defaults(func=_list)
-    c = sub.add_parser(
-        "clean",
-        help=CLEAN_HELP,
-        description=CLEAN_HELP,
-        epilog=CLEAN_EPILOG,
-        parents=parents,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    c = subcommand.add(sub, "clean", CLEAN_HELP, CLEAN_EPILOG, parents)
     c.add_argument("runs", nargs="*", type=Path, metavar="RUN")
     c.add_argument("--all", action="store_true", help=f"every run under {RUN_ROOT}")
     c.set_defaults(func=_clean)

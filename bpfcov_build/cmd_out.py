@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from bpfcov_build import subcommand
 from bpfcov_build.report import FORMATS, METRICS, Report, render
+
+if TYPE_CHECKING:
+    import argparse
 
 __all__ = ["THRESHOLD_FAILED", "add_parser", "main"]
 
@@ -42,17 +46,10 @@ def _formats(values: list[str]) -> tuple[str, ...]:
 
 
 def add_parser(
-    sub: argparse._SubParsersAction[argparse.ArgumentParser], parents: list[argparse.ArgumentParser]
+    sub: subcommand.Subparsers[argparse.ArgumentParser], parents: list[argparse.ArgumentParser]
 ) -> None:
     """Adds ``out`` to the subcommands."""
-    p = sub.add_parser(
-        "out",
-        help=HELP,
-        description=HELP,
-        epilog=EPILOG,
-        parents=parents,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    p = subcommand.add(sub, "out", HELP, EPILOG, parents)
     p.add_argument("profiles", nargs="+", type=Path, metavar="PROFRAW")
     p.add_argument(
         "-f",

@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from bpfcov_build import bpf
+from bpfcov_build import bpf, subcommand
 from bpfcov_build.errors import BpfcovError, NotFoundError
 from bpfcov_build.layout import RUN_ROOT
 from bpfcov_build.tracer import Exec, Exited, MapPinned, PinFailed, TraceEvent, run_traced
@@ -34,18 +34,11 @@ bpfcov gen. Needs root."""
 
 
 def add_parser(
-    sub: argparse._SubParsersAction[argparse.ArgumentParser],
+    sub: subcommand.Subparsers[argparse.ArgumentParser],
     parents: list[argparse.ArgumentParser],
 ) -> None:
     """Adds ``run`` to the subcommands."""
-    p = sub.add_parser(
-        "run",
-        help=HELP,
-        description=HELP,
-        epilog=EPILOG,
-        parents=parents,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    p = subcommand.add(sub, "run", HELP, EPILOG, parents)
     p.add_argument(
         "--pin-dir",
         type=Path,

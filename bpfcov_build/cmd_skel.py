@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from bpfcov_build import subcommand
 from bpfcov_build.errors import BpfcovError
 from bpfcov_build.skeleton import generate, include_dir
+
+if TYPE_CHECKING:
+    import argparse
 
 __all__ = ["add_parser", "main"]
 
@@ -27,18 +31,11 @@ nothing, so the loader's source stays the same for both builds."""
 
 
 def add_parser(
-    sub: argparse._SubParsersAction[argparse.ArgumentParser],
+    sub: subcommand.Subparsers[argparse.ArgumentParser],
     parents: list[argparse.ArgumentParser],
 ) -> None:
     """Adds ``skel`` to the subcommands."""
-    p = sub.add_parser(
-        "skel",
-        help=HELP,
-        description=HELP,
-        epilog=EPILOG,
-        parents=parents,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    p = subcommand.add(sub, "skel", HELP, EPILOG, parents)
     p.add_argument("object", nargs="?", type=Path, help="the .bpf.o (plain or instrumented)")
     p.add_argument("--name", help="the skeleton's name (default: the file name up to its dot)")
     p.add_argument("-o", "--output", type=Path, help="write here instead of stdout")
