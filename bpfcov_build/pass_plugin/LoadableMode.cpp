@@ -47,6 +47,8 @@
 #include "llvm/IR/DataLayout.h"
 #include "llvm/IR/DebugInfoMetadata.h"
 #include "llvm/IR/GlobalVariable.h"
+#include "llvm/IR/Instructions.h"
+#include "llvm/IR/Operator.h"
 #include "llvm/ProfileData/InstrProf.h"
 #include "llvm/Support/Debug.h"
 #include "llvm/Support/ErrorHandling.h"
@@ -110,6 +112,7 @@ private:
   bool isInstrumented() const;
   std::vector<ProfiledFunction> collectProfiledFunctions();
   void placeCounters(std::vector<ProfiledFunction> &Functions);
+  void dropDeadAtomicLoads(GlobalVariable *Counters);
   void placeBitmaps(std::vector<ProfiledFunction> &Functions);
   void splitDataRecords(const std::vector<ProfiledFunction> &Functions);
   void placeNames();
@@ -186,10 +189,34 @@ void LoadableRewriter::placeCounters(std::vector<ProfiledFunction> &Functions) {
   uint64_t Offset = 0;
   for (ProfiledFunction &F : Functions) {
     F.Counters->setAlignment(Align(8));
+    dropDeadAtomicLoads(F.Counters);
     placeInSection(F.Counters, layout::CountersSection);
     F.CounterOffset = Offset;
     Offset += alignTo(DL.getTypeAllocSize(F.Counters->getValueType()), 8);
   }
+}
+
+/// With -fprofile-update=atomic, the optimiser can split an atomic add of a
+/// condition's value per path and leave, on the path that adds 0, an atomic
+/// load whose value nobody uses. Such a load does nothing, but the BPF back
+/// ends of LLVM 14 and 15 cannot select it ("Cannot select: AtomicLoad") and
+/// the whole compile fails; remove it.
+void LoadableRewriter::dropDeadAtomicLoads(GlobalVariable *Counters) {
+  SmallVector<Value *, 8> Pointers{Counters};
+  SmallVector<LoadInst *, 4> Dead;
+  while (!Pointers.empty()) {
+    Value *Pointer = Pointers.pop_back_val();
+    for (User *U : Pointer->users()) {
+      if (auto *Load = dyn_cast<LoadInst>(U)) {
+        if (Load->isAtomic() && Load->use_empty())
+          Dead.push_back(Load);
+      } else if (isa<GEPOperator>(U) || isa<BitCastOperator>(U)) {
+        Pointers.push_back(U);
+      }
+    }
+  }
+  for (LoadInst *Load : Dead)
+    Load->eraseFromParent();
 }
 
 /// MC/DC bitmaps go to .data.profbm, byte-packed in record order. Functions
