@@ -13,17 +13,17 @@
 
 static int run(const u8 *packet, u32 size)
 {
-	u8 buf[MAXLEN] = { 0 };
+	u8 buf[MAXLEN];
 	u32 len, i;
 
-	if (size < 2)
+	if (size < 2 + MAXLEN)
 		return -101;
+	for (i = 0; i < MAXLEN; i++)
+		buf[i] = packet[2 + i];
 	len = packet[1];
 	if (len > MAXLEN)
 		len = MAXLEN;
-	for (i = 0; i < len && 2 + i < size; i++)
-		buf[i] = packet[2 + i];
-	return corpus_dispatch(packet[0], buf, i);
+	return corpus_dispatch(packet[0], buf, len);
 }
 
 int main(int argc, char **argv)
