@@ -28,8 +28,11 @@ ROOT = Path(__file__).resolve().parent.parent
 XDP = ROOT / "examples" / "xdp" / "xdp_parser.bpf.c"
 MAPS_PROG = ROOT / "tests" / "progs" / "maps.c"
 DNS_PACKET = (
-    bytes(12) + b"\x08\x00" + bytes([0x45, 0, 0, 28, 0, 1, 0, 0, 64, 17, 0, 0])
-    + bytes([10, 0, 0, 1, 10, 0, 0, 2]) + struct.pack("!HHHH", 4000, 53, 8, 0)
+    bytes(12)
+    + b"\x08\x00"
+    + bytes([0x45, 0, 0, 28, 0, 1, 0, 0, 64, 17, 0, 0])
+    + bytes([10, 0, 0, 1, 10, 0, 0, 2])
+    + struct.pack("!HHHH", 4000, 53, 8, 0)
 )
 
 
@@ -49,8 +52,15 @@ def timed(fn: Callable[[], object]) -> float:
     return time.perf_counter() - start
 
 
-def report(title: str, unit: str, a_name: str, a: list[float], b_name: str, b: list[float],
-           goal: float | None = None) -> None:
+def report(
+    title: str,
+    unit: str,
+    a_name: str,
+    a: list[float],
+    b_name: str,
+    b: list[float],
+    goal: float | None = None,
+) -> None:
     ratios = [y / x for x, y in zip(a, b, strict=True)]
 
     def mmm(xs: list[float]) -> str:
@@ -62,8 +72,10 @@ def report(title: str, unit: str, a_name: str, a: list[float], b_name: str, b: l
     print(f"  {b_name + ' (' + unit + ')':34} {mmm(b)}")
     verdict = ""
     if goal is not None:
-        verdict = "  goal <= %.2fx: %s" % (goal, "met" if statistics.median(ratios) <= goal
-                                           else "MISSED")
+        verdict = "  goal <= %.2fx: %s" % (
+            goal,
+            "met" if statistics.median(ratios) <= goal else "MISSED",
+        )
     print(f"  {'ratio ' + b_name + ' / ' + a_name:34} {mmm(ratios)}{verdict}")
 
 
@@ -81,9 +93,11 @@ def large_program(path: Path, functions: int = 300) -> Path:
             f"\t\t}}\n\t}}\n\treturn acc;\n}}\n"
         )
     calls = "".join(f"\ts += f{i}(s + {i});\n" for i in range(functions))
-    parts.append(f'SEC("xdp")\nint big(struct xdp_md *ctx)\n{{\n\tunsigned s = ctx->ingress_ifindex;\n'
-                 f"{calls}\treturn s > 0 ? XDP_PASS : XDP_DROP;\n}}\n"
-                 'char LICENSE[] SEC("license") = "GPL";\n')
+    parts.append(
+        f'SEC("xdp")\nint big(struct xdp_md *ctx)\n{{\n\tunsigned s = ctx->ingress_ifindex;\n'
+        f"{calls}\treturn s > 0 ? XDP_PASS : XDP_DROP;\n}}\n"
+        'char LICENSE[] SEC("license") = "GPL";\n'
+    )
     path.write_text("".join(parts))
     return path
 
@@ -96,19 +110,41 @@ def bench_build(chain: toolchain.Toolchain, rounds: int, work: Path) -> None:
         plain: list[float] = []
         ours: list[float] = []
         for _ in range(rounds):
-            plain.append(timed(lambda: subprocess.run(
-                [chain.clang, *flags, "-o", work / "plain.o"], check=True)))
-            ours.append(timed(lambda: subprocess.run(
-                [bin_of("bpfcov-cc"), f"--bpfcov-llvm={chain.major}", *flags,
-                 "-o", work / "ours.bpf.o"], check=True)))
-        report(f"Build: {label} (LLVM {chain.major})", "s", "clang -c", plain,
-               "bpfcov-cc (.o + .obj)", ours, goal=1.25)
+            plain.append(
+                timed(
+                    lambda: subprocess.run(
+                        [chain.clang, *flags, "-o", work / "plain.o"], check=True
+                    )
+                )
+            )
+            ours.append(
+                timed(
+                    lambda: subprocess.run(
+                        [
+                            bin_of("bpfcov-cc"),
+                            f"--bpfcov-llvm={chain.major}",
+                            *flags,
+                            "-o",
+                            work / "ours.bpf.o",
+                        ],
+                        check=True,
+                    )
+                )
+            )
+        report(
+            f"Build: {label} (LLVM {chain.major})",
+            "s",
+            "clang -c",
+            plain,
+            "bpfcov-cc (.o + .obj)",
+            ours,
+            goal=1.25,
+        )
 
 
 def _load(obj: Path, pins: Path) -> int:
     pins.parent.mkdir(parents=True, exist_ok=True)
-    subprocess.run(["bpftool", "prog", "loadall", obj, pins], check=True,
-                   capture_output=True)
+    subprocess.run(["bpftool", "prog", "loadall", obj, pins], check=True, capture_output=True)
     return bpf.obj_get(pins / "xdp_parser")
 
 
@@ -132,14 +168,23 @@ def bench_kernel(chain: toolchain.Toolchain, rounds: int, work: Path) -> None:
         for _ in range(rounds):
             for name, fd in fds.items():
                 ns[name].append(bpf.prog_test_run(fd, DNS_PACKET, repeat=200_000).duration_ns)
-        report(f"Program in the kernel: XDP parser, ns per run (LLVM {chain.major})", "ns",
-               "plain", ns["plain"], "instrumented", ns["instrumented"], goal=1.3)
+        report(
+            f"Program in the kernel: XDP parser, ns per run (LLVM {chain.major})",
+            "ns",
+            "plain",
+            ns["plain"],
+            "instrumented",
+            ns["instrumented"],
+            goal=1.3,
+        )
         report("  ... atomic counters", "ns", "plain", ns["plain"], "atomic", ns["atomic"])
         print("\n  size in the kernel   xlated B   jited B   verified insns")
         for name, fd in fds.items():
             info = bpf.prog_info(fd)
-            print(f"  {name:18} {info.xlated_prog_len:10} {info.jited_prog_len:9} "
-                  f"{info.verified_insns:16}")
+            print(
+                f"  {name:18} {info.xlated_prog_len:10} {info.jited_prog_len:9} "
+                f"{info.verified_insns:16}"
+            )
     finally:
         for fd in fds.values():
             os.close(fd)
@@ -147,48 +192,107 @@ def bench_kernel(chain: toolchain.Toolchain, rounds: int, work: Path) -> None:
 
 
 def bench_run(rounds: int, work: Path) -> None:
+    """A program under bpfcov run vs bare: its own loop's time, and the whole command's."""
     prog = work / "maps"
     subprocess.run(["gcc", "-O2", "-o", prog, MAPS_PROG, "-lpthread"], check=True)
     out = work / "ns"
-    bare: list[float] = []
-    under: list[float] = []
     pins = Path("/sys/fs/bpf") / f"bpfcov-bench-run-{os.getpid()}"
+    cases = (
+        ("getpid", "1000000", "1,000,000 getpid()"),
+        ("read", "1000000", "1,000,000 one-byte read()s"),
+        ("maps", "300", "300 BPF_MAP_CREATE"),
+    )
     try:
-        for i in range(rounds):
-            argv = [str(prog), "getpid", "1000000", str(out)]
-            bare.append(timed(lambda: subprocess.run(argv, check=True)))
-            under.append(timed(lambda: subprocess.run(
-                [bin_of("bpfcov"), "run", "--pin-dir", str(pins / str(i)), "--", *argv],
-                check=False, capture_output=True)))
+        for mode, n, label in cases:
+            loop: dict[str, list[float]] = {"bare": [], "run": []}
+            whole: dict[str, list[float]] = {"bare": [], "run": []}
+            for i in range(rounds):
+                argv = [str(prog), mode, n, str(out)]
+                whole["bare"].append(timed(lambda: subprocess.run(argv, check=True)))
+                loop["bare"].append(int(out.read_text()) / 1e9)
+                pin = str(pins / f"{mode}{i}")
+                whole["run"].append(
+                    timed(
+                        lambda: subprocess.run(
+                            [bin_of("bpfcov"), "run", "--pin-dir", pin, "--", *argv],
+                            check=False,
+                            capture_output=True,
+                        )
+                    )
+                )
+                loop["run"].append(int(out.read_text()) / 1e9)
+            report(
+                f"bpfcov run: {label}, the program's own loop",
+                "s",
+                "bare",
+                loop["bare"],
+                "under bpfcov run",
+                loop["run"],
+                goal=1.05 if mode != "maps" else None,
+            )
+            report(
+                "  ... the whole command, with bpfcov's start-up",
+                "s",
+                "bare",
+                whole["bare"],
+                "under bpfcov run",
+                whole["run"],
+            )
     finally:
         shutil.rmtree(pins, ignore_errors=True)
-    report("bpfcov run: 1,000,000 getpid() (whole command, with bpfcov's start-up)", "s",
-           "bare", bare, "under bpfcov run", under, goal=1.05)
 
 
-def _synthetic_group(functions: int, counters_each: int) -> collect.MapGroup:
+def _synthetic_group(major: int, functions: int, counters_each: int) -> collect.MapGroup:
     """The map values of an object with that many functions, as the pass lays them out."""
-    layout = profraw.LAYOUTS[10]
+    layout = next(lay for lay in profraw.LAYOUTS.values() if major in lay.llvm_majors)
     records = b""
     for i in range(functions):
         values: dict[str, int | tuple[int, ...]] = {
-            "NameRef": i + 1, "FuncHash": i * 7919, "CounterPtr": i * counters_each * 8,
-            "BitmapPtr": 0, "FunctionPointer": 0, "Values": 0, "NumCounters": counters_each,
-            "NumValueSites": (0, 0, 0), "NumBitmapBytes": 0,
+            "NameRef": i + 1,
+            "FuncHash": i * 7919,
+            "CounterPtr": i * counters_each * 8,
+            "BitmapPtr": 0,
+            "FunctionPointer": 0,
+            "Values": 0,
+            "NumCounters": counters_each,
+            "NumValueSites": (0,) * layout.value_kind_last + (0,),
+            "NumBitmapBytes": 0,
         }
-        records += layout.pack_record(values)
-    head = struct.pack("<" + "".join(row.fmt for _, row in OBJECT_INFO), 10, 19, 0)
-    counters = struct.pack(f"<{functions * counters_each}Q",
-                           *range(functions * counters_each))
-    return collect.MapGroup("bench", {
-        Section.COUNTERS: counters, Section.DATA: records, Section.NAMES: b"",
-        Section.COVMAP: head + b"\0",
-    })
+        names = {row.ident for row in layout.record if not row.is_padding}
+        records += layout.pack_record({k: v for k, v in values.items() if k in names})
+    head = struct.pack("<" + "".join(row.fmt for _, row in OBJECT_INFO), layout.version, major, 0)
+    counters = struct.pack(f"<{functions * counters_each}Q", *range(functions * counters_each))
+    return collect.MapGroup(
+        "bench",
+        {
+            Section.COUNTERS: counters,
+            Section.DATA: records,
+            Section.NAMES: b"",
+            Section.COVMAP: head + b"\0",
+        },
+    )
 
 
-def bench_gen(rounds: int, work: Path) -> None:
-    """gen: 10,000 counters over 1,000 functions, read from real pinned maps."""
-    group = _synthetic_group(1000, 10)
+def bench_gen(chain: toolchain.Toolchain, rounds: int, work: Path) -> None:
+    """gen: 10,000 counters over 1,000 functions, read from real pinned maps; out: 100."""
+    group = _synthetic_group(chain.major, 1000, 10)
+    mapping_object = work / "g.bpf.obj"
+    subprocess.run(
+        [
+            bin_of("bpfcov-cc"),
+            f"--bpfcov-llvm={chain.major}",
+            "-target",
+            "bpf",
+            "-O2",
+            "-g",
+            multiarch(),
+            "-c",
+            str(XDP),
+            "-o",
+            work / "g.bpf.o",
+        ],
+        check=True,
+    )
     run = Path("/sys/fs/bpf") / f"bpfcov-bench-gen-{os.getpid()}" / "1-btf0"
     run.mkdir(parents=True)
     try:
@@ -199,34 +303,78 @@ def bench_gen(rounds: int, work: Path) -> None:
             os.close(fd)
         times = []
         for _ in range(rounds):
-            times.append(timed(lambda: subprocess.run(
-                [bin_of("bpfcov"), "gen", "-o", work / "g.profraw", run.parent],
-                check=True, capture_output=True)))
+            times.append(
+                timed(
+                    lambda: subprocess.run(
+                        [bin_of("bpfcov"), "gen", "-o", work / "g.profraw", run.parent],
+                        check=True,
+                        capture_output=True,
+                    )
+                )
+            )
         inproc = []
         for _ in range(rounds):
-            inproc.append(timed(lambda: [collect.write_coverage(collect.read_group(g),
-                                                                 work / "h.profraw")
-                                         for g in collect.pinned_groups(run.parent)]))
+            inproc.append(
+                timed(
+                    lambda: [
+                        collect.write_coverage(collect.read_group(g), work / "h.profraw")
+                        for g in collect.pinned_groups(run.parent)
+                    ]
+                )
+            )
     finally:
         shutil.rmtree(run.parent, ignore_errors=True)
+    for i in range(100):
+        shutil.copy(work / "h.profraw", work / f"m{i}.profraw")
+        shutil.copy(work / "h.profraw.json", work / f"m{i}.profraw.json")
+    merge = []
+    for _ in range(rounds):
+        merge.append(
+            timed(
+                lambda: subprocess.run(
+                    [
+                        bin_of("bpfcov"),
+                        "out",
+                        "-f",
+                        "json",
+                        "-o",
+                        work / "m.json",
+                        "--object",
+                        mapping_object,
+                        *(work / f"m{i}.profraw" for i in range(100)),
+                    ],
+                    check=False,
+                    capture_output=True,
+                )
+            )
+        )
+    print("\nbpfcov out: merging 100 profiles of 1,000 functions, then a JSON report (s)")
+    print(f"  min {min(merge):.3f}  median {statistics.median(merge):.3f}  max {max(merge):.3f}")
     print("\nbpfcov gen: 1,000 functions, 10,000 counters (goal < 0.2 s)")
-    print(f"  whole command (s)   min {min(times):.3f}  median {statistics.median(times):.3f}"
-          f"  max {max(times):.3f}")
-    print(f"  gen's own work (s)  min {min(inproc):.3f}  median {statistics.median(inproc):.3f}"
-          f"  max {max(inproc):.3f}")
+    print(
+        f"  whole command (s)   min {min(times):.3f}  median {statistics.median(times):.3f}"
+        f"  max {max(times):.3f}"
+    )
+    print(
+        f"  gen's own work (s)  min {min(inproc):.3f}  median {statistics.median(inproc):.3f}"
+        f"  max {max(inproc):.3f}"
+    )
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--llvm", type=int, help="LLVM major (default: newest with a plugin)")
     parser.add_argument("--only", default="build,kernel,run,gen")
     args = parser.parse_args()
     chain = toolchain.select(args.llvm)
     only = set(args.only.split(","))
-    print(f"bpfcov benchmarks: LLVM {chain.major}, {args.rounds} rounds, {os.cpu_count()} CPUs, "
-          f"kernel {os.uname().release}")
+    print(
+        f"bpfcov benchmarks: LLVM {chain.major}, {args.rounds} rounds, {os.cpu_count()} CPUs, "
+        f"kernel {os.uname().release}"
+    )
     with tempfile.TemporaryDirectory(prefix="bpfcov-bench-") as tmp:
         work = Path(tmp)
         if "build" in only:
@@ -236,7 +384,7 @@ def main() -> int:
         if "run" in only:
             bench_run(args.rounds, work)
         if "gen" in only:
-            bench_gen(args.rounds, work)
+            bench_gen(chain, args.rounds, work)
     return 0
 
 

@@ -12,6 +12,8 @@
  *   signals READY OUT        wait for SIGINT/SIGTERM; write how many came; exit 3
  *   stop PIDFILE OUT         SIGSTOP ourselves, write OUT once continued; exit 5
  *   getpid N OUT             N raw getpid() calls; write the loop's nanoseconds
+ *   read N OUT               N one-byte read()s of /dev/zero; likewise
+ *   maps N OUT               create N unrelated ARRAY maps; likewise
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -171,6 +173,22 @@ int main(int argc, char **argv) {
         long n = strtol(argv[2], NULL, 0);
         long long start = now_ns();
         for (long i = 0; i < n; i++) syscall(SYS_getpid);
+        write_number(argv[3], now_ns() - start);
+        return 0;
+    } else if (!strcmp(mode, "read")) {
+        long n = strtol(argv[2], NULL, 0);
+        char byte;
+        FILE *zero = fopen("/dev/zero", "rb");
+        if (!zero) return 96;
+        long long start = now_ns();
+        for (long i = 0; i < n; i++)
+            if (read(fileno(zero), &byte, 1) != 1) return 97;
+        write_number(argv[3], now_ns() - start);
+        return 0;
+    } else if (!strcmp(mode, "maps")) {
+        long n = strtol(argv[2], NULL, 0);
+        long long start = now_ns();
+        for (long i = 0; i < n; i++) close(map_create("unrelated", 8));
         write_number(argv[3], now_ns() - start);
         return 0;
     } else {
