@@ -18,7 +18,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 from bpfcov_build import bpf, collect, profraw, toolchain
@@ -46,9 +45,10 @@ def multiarch() -> str:
     return f"-I/usr/include/{out.stdout.strip()}"
 
 
-def timed(fn: Callable[[], object]) -> float:
+def timed(cmd: list[str | Path], *, check: bool = True) -> float:
+    """Seconds ``cmd`` takes to run (its output captured)."""
     start = time.perf_counter()
-    fn()
+    subprocess.run(cmd, check=check, capture_output=True)
     return time.perf_counter() - start
 
 
@@ -72,10 +72,8 @@ def report(
     print(f"  {b_name + ' (' + unit + ')':34} {mmm(b)}")
     verdict = ""
     if goal is not None:
-        verdict = "  goal <= %.2fx: %s" % (
-            goal,
-            "met" if statistics.median(ratios) <= goal else "MISSED",
-        )
+        met = "met" if statistics.median(ratios) <= goal else "MISSED"
+        verdict = f"  goal <= {goal:.2f}x: {met}"
     print(f"  {'ratio ' + b_name + ' / ' + a_name:34} {mmm(ratios)}{verdict}")
 
 
@@ -110,25 +108,16 @@ def bench_build(chain: toolchain.Toolchain, rounds: int, work: Path) -> None:
         plain: list[float] = []
         ours: list[float] = []
         for _ in range(rounds):
-            plain.append(
-                timed(
-                    lambda: subprocess.run(
-                        [chain.clang, *flags, "-o", work / "plain.o"], check=True
-                    )
-                )
-            )
+            plain.append(timed([chain.clang, *flags, "-o", work / "plain.o"]))
             ours.append(
                 timed(
-                    lambda: subprocess.run(
-                        [
-                            bin_of("bpfcov-cc"),
-                            f"--bpfcov-llvm={chain.major}",
-                            *flags,
-                            "-o",
-                            work / "ours.bpf.o",
-                        ],
-                        check=True,
-                    )
+                    [
+                        bin_of("bpfcov-cc"),
+                        f"--bpfcov-llvm={chain.major}",
+                        *flags,
+                        "-o",
+                        work / "ours.bpf.o",
+                    ]
                 )
             )
         report(
@@ -208,17 +197,11 @@ def bench_run(rounds: int, work: Path) -> None:
             whole: dict[str, list[float]] = {"bare": [], "run": []}
             for i in range(rounds):
                 argv = [str(prog), mode, n, str(out)]
-                whole["bare"].append(timed(lambda: subprocess.run(argv, check=True)))
+                whole["bare"].append(timed(argv))
                 loop["bare"].append(int(out.read_text()) / 1e9)
                 pin = str(pins / f"{mode}{i}")
                 whole["run"].append(
-                    timed(
-                        lambda: subprocess.run(
-                            [bin_of("bpfcov"), "run", "--pin-dir", pin, "--", *argv],
-                            check=False,
-                            capture_output=True,
-                        )
-                    )
+                    timed([bin_of("bpfcov"), "run", "--pin-dir", pin, "--", *argv], check=False)
                 )
                 loop["run"].append(int(out.read_text()) / 1e9)
             report(
@@ -303,15 +286,7 @@ def bench_gen(chain: toolchain.Toolchain, rounds: int, work: Path) -> None:
             os.close(fd)
         times = []
         for _ in range(rounds):
-            times.append(
-                timed(
-                    lambda: subprocess.run(
-                        [bin_of("bpfcov"), "gen", "-o", work / "g.profraw", run.parent],
-                        check=True,
-                        capture_output=True,
-                    )
-                )
-            )
+            times.append(timed([bin_of("bpfcov"), "gen", "-o", work / "g.profraw", run.parent]))
         inproc = []
         for _ in range(rounds):
             inproc.append(
@@ -331,21 +306,18 @@ def bench_gen(chain: toolchain.Toolchain, rounds: int, work: Path) -> None:
     for _ in range(rounds):
         merge.append(
             timed(
-                lambda: subprocess.run(
-                    [
-                        bin_of("bpfcov"),
-                        "out",
-                        "-f",
-                        "json",
-                        "-o",
-                        work / "m.json",
-                        "--object",
-                        mapping_object,
-                        *(work / f"m{i}.profraw" for i in range(100)),
-                    ],
-                    check=False,
-                    capture_output=True,
-                )
+                [
+                    bin_of("bpfcov"),
+                    "out",
+                    "-f",
+                    "json",
+                    "-o",
+                    work / "m.json",
+                    "--object",
+                    mapping_object,
+                    *(work / f"m{i}.profraw" for i in range(100)),
+                ],
+                check=False,
             )
         )
     print("\nbpfcov out: merging 100 profiles of 1,000 functions, then a JSON report (s)")

@@ -16,7 +16,7 @@ def test_mypy_strict() -> None:
 
 def test_ruff() -> None:
     result = subprocess.run(
-        [script("ruff"), "check", "--no-cache", "bpfcov_build", "tests", "examples"],
+        [script("ruff"), "check", "--no-cache", "bpfcov_build", "tests", "examples", "bench"],
         cwd=ROOT,
         capture_output=True,
         text=True,
