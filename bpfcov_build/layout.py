@@ -15,9 +15,6 @@ import struct
 from dataclasses import dataclass
 from pathlib import Path
 
-from elftools.common.exceptions import ELFError
-from elftools.elf.elffile import ELFFile
-
 from bpfcov_build.errors import FormatError, NotFoundError
 from bpfcov_build.profraw import Field
 
@@ -138,6 +135,10 @@ def parse_object_info(value: bytes) -> ObjectInfo:
 
 def mapping_object_info(path: Path) -> ObjectInfo:
     """What a mapping object (``X.bpf.obj``) records of the LLVM that built it."""
+    # pyelftools is imported here, not at start-up: bpfcov run never reads an ELF.
+    from elftools.common.exceptions import ELFError  # noqa: PLC0415
+    from elftools.elf.elffile import ELFFile  # noqa: PLC0415
+
     try:
         with path.open("rb") as f:
             section = ELFFile(f).get_section_by_name(MAPPING_INFO_SECTION)

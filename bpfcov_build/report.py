@@ -16,8 +16,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from lcov_cobertura import LcovCobertura
-
 from bpfcov_build import toolchain
 from bpfcov_build.collect import read_sidecar
 from bpfcov_build.errors import BpfcovError, FormatError, NotFoundError
@@ -232,6 +230,8 @@ def _targets(report: Report) -> dict[str, Path | None]:
 
 def to_cobertura(lcov: str) -> str:
     """An LCOV tracefile as Cobertura XML (with lcov_cobertura)."""
+    from lcov_cobertura import LcovCobertura  # noqa: PLC0415 - only this format needs it
+
     return str(LcovCobertura(lcov, base_dir="/").convert())
 
 
