@@ -169,3 +169,13 @@ def function_names(major: int, obj: Path) -> list[str]:
     """The functions llvm-cov finds in a mapping object (with an empty profile)."""
     export = json.loads(llvm_cov(major, "export", obj, None, "-format=text"))
     return [f["name"] for f in export["data"][0]["functions"]]
+
+
+def uleb128(value: int) -> bytes:
+    """``value`` as an unsigned LEB128 (LLVM's name and mapping blobs use it)."""
+    out = bytearray()
+    while True:
+        byte, value = value & 0x7F, value >> 7
+        out.append(byte | (0x80 if value else 0))
+        if not value:
+            return bytes(out)

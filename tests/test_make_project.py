@@ -49,7 +49,11 @@ def chosen_majors() -> list[int]:
 
 
 MAJORS = chosen_majors()
-pytestmark = pytest.mark.skipif(not MAJORS, reason="no LLVM with both clang and a bpfcov plugin")
+
+
+def test_an_llvm_with_a_plugin_is_here() -> None:
+    assert MAJORS, "no LLVM with both clang and a bpfcov plugin: run scripts/setup.sh"
+
 
 # --- the inputs each loader gets, and what its program must count --------------------
 

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from support import ROOT, bpf_cflags, loaded, script
+from support import ROOT, bpf_cflags, loaded, script, uleb128
 
 from bpfcov_build import bpf, toolchain
 
@@ -69,15 +69,6 @@ def noise(rng: random.Random, lo: int = 0, hi: int = MAXLEN) -> bytes:
     return bytes(rng.randrange(256) for _ in range(rng.randint(lo, hi)))
 
 
-def leb128(value: int) -> bytes:
-    out = bytearray()
-    while True:
-        byte, value = value & 0x7F, value >> 7
-        out.append(byte | (0x80 if value else 0))
-        if not value:
-            return bytes(out)
-
-
 def gen_sum_until(rng: random.Random) -> bytes:
     return bytes(rng.choice([0, 0xFF, rng.randrange(1, 255)]) for _ in range(rng.randint(0, 32)))
 
@@ -102,14 +93,14 @@ def gen_varint(rng: random.Random) -> bytes:
     roll = rng.random()
     if roll < 0.15:
         return bytes(rng.randrange(0x80, 0x100) for _ in range(rng.randint(0, 7)))
-    encoded = leb128(rng.choice([rng.randrange(1 << n) for n in (7, 14, 21, 28, 32)]))
+    encoded = uleb128(rng.choice([rng.randrange(1 << n) for n in (7, 14, 21, 28, 32)]))
     if roll < 0.3:
         encoded = encoded[: rng.randrange(len(encoded) + 1)]
     return encoded + noise(rng, 0, 3)
 
 
 def gen_varint_sum(rng: random.Random) -> bytes:
-    out = b"".join(leb128(rng.randrange(1 << rng.choice([7, 14, 21, 28]))) for _ in range(8))
+    out = b"".join(uleb128(rng.randrange(1 << rng.choice([7, 14, 21, 28]))) for _ in range(8))
     out = out[: rng.randint(0, 16)]
     if rng.random() < 0.2:
         out += b"\x80\x80\x80\x80\x01"  # five bytes: too long for read_varint

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from support import uleb128
 
 from bpfcov_build.errors import FormatError
 from bpfcov_build.profraw import (
@@ -112,15 +113,6 @@ def name_ref(name: str) -> int:
     return int.from_bytes(hashlib.md5(name.encode()).digest()[:8], "little")
 
 
-def uleb(value: int) -> bytes:
-    out = bytearray()
-    while True:
-        byte, value = value & 0x7F, value >> 7
-        out.append(byte | (0x80 if value else 0))
-        if not value:
-            return bytes(out)
-
-
 def read_uleb(data: bytes, pos: int) -> tuple[int, int]:
     value = shift = 0
     while True:
@@ -135,7 +127,7 @@ def read_uleb(data: bytes, pos: int) -> tuple[int, int]:
 def names_blob(names: Sequence[str]) -> bytes:
     """Uncompressed LLVM name data: ULEB size, ULEB 0, the names joined by 0x01."""
     joined = "\x01".join(names).encode()
-    return uleb(len(joined)) + uleb(0) + joined
+    return uleb128(len(joined)) + uleb128(0) + joined
 
 
 def parse_names(blob: bytes) -> set[str]:
