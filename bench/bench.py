@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import shutil
 import statistics
 import struct
@@ -19,9 +20,13 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bpfcov_build import bpf, collect, profraw, toolchain
 from bpfcov_build.layout import OBJECT_INFO, Section, pin_name
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
 
 ROOT = Path(__file__).resolve().parent.parent
 XDP = ROOT / "examples" / "xdp" / "xdp_parser.bpf.c"
@@ -45,10 +50,17 @@ def multiarch() -> str:
     return f"-I/usr/include/{out.stdout.strip()}"
 
 
-def timed(cmd: list[str | Path], *, check: bool = True) -> float:
+def timed(cmd: Sequence[str | Path], *, check: bool = True) -> float:
     """Seconds ``cmd`` takes to run (its output captured)."""
     start = time.perf_counter()
     subprocess.run(cmd, check=check, capture_output=True)
+    return time.perf_counter() - start
+
+
+def timed_call(work: Callable[[], object]) -> float:
+    """Seconds ``work()`` takes in this process."""
+    start = time.perf_counter()
+    work()
     return time.perf_counter() - start
 
 
@@ -100,35 +112,100 @@ def large_program(path: Path, functions: int = 300) -> Path:
     return path
 
 
+_COVERAGE = ["-fprofile-instr-generate", "-fcoverage-mapping"]
+
+
 def bench_build(chain: toolchain.Toolchain, rounds: int, work: Path) -> None:
+    """bpfcov-cc against plain clang, and against clang's own coverage instrumentation.
+
+    The middle side is the floor for any tool built on clang's source-based
+    coverage: what is left between it and bpfcov-cc is bpfcov's own cost.
+    """
     big = large_program(work / "big.bpf.c")
     lines = len(big.read_text().splitlines())
     for source, label in ((XDP, "the XDP example"), (big, f"a generated program, {lines} lines")):
         flags = ["-target", "bpf", "-O2", "-g", multiarch(), "-c", str(source)]
         plain: list[float] = []
+        instrumented: list[float] = []
         ours: list[float] = []
         for _ in range(rounds):
             plain.append(timed([chain.clang, *flags, "-o", work / "plain.o"]))
-            ours.append(
-                timed(
-                    [
-                        bin_of("bpfcov-cc"),
-                        f"--bpfcov-llvm={chain.major}",
-                        *flags,
-                        "-o",
-                        work / "ours.bpf.o",
-                    ]
-                )
-            )
+            instrumented.append(timed([chain.clang, *flags, *_COVERAGE, "-o", work / "instr.o"]))
+            cc = [bin_of("bpfcov-cc"), f"--bpfcov-llvm={chain.major}", *flags]
+            ours.append(timed([*cc, "-o", work / "ours.bpf.o"]))
+        title = f"Build: {label} (LLVM {chain.major})"
+        report(title, "s", "clang -c", plain, "bpfcov-cc (.o + .obj)", ours, goal=1.25)
         report(
-            f"Build: {label} (LLVM {chain.major})",
+            "  ... bpfcov's own share",
+            "s",
+            "clang -c " + " ".join(_COVERAGE),
+            instrumented,
+            "bpfcov-cc (.o + .obj)",
+            ours,
+        )
+        report(
+            "  ... clang's instrumentation",
             "s",
             "clang -c",
             plain,
-            "bpfcov-cc (.o + .obj)",
-            ours,
-            goal=1.25,
+            "clang -c -fprofile-…",
+            instrumented,
         )
+
+
+#: A pass's line in clang -ftime-report: user, system, user+system, wall (each
+#: "seconds (percent%)"), then the name. Older LLVMs omit some columns, so the
+#: wall time is the last figure.
+_TIME_LINE = re.compile(r"^\s*(?P<figures>[\d.]+\s+\(.*%\))\s+(?P<name>\S.*)$")
+_FIGURE = re.compile(r"([\d.]+)\s+\(\s*[\d.]+%\)")
+
+
+def pass_times(cmd: Sequence[str | Path], env: dict[str, str] | None = None) -> dict[str, float]:
+    """Wall seconds per optimisation and code-generation pass of one clang -ftime-report run."""
+    ftime = [*cmd, "-ftime-report"]
+    err = subprocess.run(ftime, capture_output=True, text=True, check=True, env=env).stderr
+    times: dict[str, float] = {}
+    in_passes = False
+    for line in err.splitlines():
+        if line.strip().endswith("report"):  # a section's title
+            in_passes = "Pass execution timing report" in line
+            continue
+        match = _TIME_LINE.match(line) if in_passes else None
+        if match and match["name"].strip() != "Total":
+            name = match["name"].strip()
+            wall = float(_FIGURE.findall(match["figures"])[-1])
+            times[name] = times.get(name, 0.0) + wall
+    return times
+
+
+def profile_build(chain: toolchain.Toolchain, work: Path, top: int = 10) -> None:
+    """Where clang's coverage instrumentation spends its time: passes, instrumented - plain."""
+    big = large_program(work / "big.bpf.c")
+    flags = ["-target", "bpf", "-O2", "-g", multiarch(), "-c", str(big)]
+    plain = pass_times([chain.clang, *flags, "-o", work / "plain.o"])
+    instrumented = pass_times([chain.clang, *flags, *_COVERAGE, "-o", work / "instr.o"])
+    plugin: list[str | Path] = [
+        *_COVERAGE,
+        f"-fpass-plugin={chain.plugin}",
+        "-o",
+        work / "ours.bpf.o",
+    ]
+    env = {**os.environ, "BPFCOV_MAPPING_OBJECT": str(work / "ours.bpf.obj")}
+    ours = pass_times([chain.clang, *flags, *plugin], env)
+    print(
+        f"\nBuild profile: clang -ftime-report, the generated program (LLVM {chain.major}), wall s"
+    )
+    print(f"  {'pass':44} {'plain':>7} {'+coverage':>10} {'added':>7} {'bpfcov':>7}")
+    names = set(plain) | set(instrumented) | set(ours)
+    added = sorted(names, key=lambda n: instrumented.get(n, 0.0) - plain.get(n, 0.0), reverse=True)
+    for name in added[:top]:
+        p, i, o = plain.get(name, 0.0), instrumented.get(name, 0.0), ours.get(name, 0.0)
+        print(f"  {name[:44]:44} {p:7.3f} {i:10.3f} {i - p:+7.3f} {o:7.3f}")
+    own = {n: t for n, t in ours.items() if n not in instrumented}
+    for name, t in sorted(own.items(), key=lambda kv: -kv[1])[:3]:
+        print(f"  {name[:44]:44} {'':7} {'':10} {'':7} {t:7.3f}")
+    p, i, o = sum(plain.values()), sum(instrumented.values()), sum(ours.values())
+    print(f"  {'all passes':44} {p:7.3f} {i:10.3f} {i - p:+7.3f} {o:7.3f}")
 
 
 def _load(obj: Path, pins: Path) -> int:
@@ -256,6 +333,11 @@ def _synthetic_group(major: int, functions: int, counters_each: int) -> collect.
     )
 
 
+def _gen_in_process(run: Path, out: Path) -> None:
+    for group in collect.pinned_groups(run):
+        collect.write_coverage(collect.read_group(group), out)
+
+
 def bench_gen(chain: toolchain.Toolchain, rounds: int, work: Path) -> None:
     """gen: 10,000 counters over 1,000 functions, read from real pinned maps; out: 100."""
     group = _synthetic_group(chain.major, 1000, 10)
@@ -289,14 +371,7 @@ def bench_gen(chain: toolchain.Toolchain, rounds: int, work: Path) -> None:
             times.append(timed([bin_of("bpfcov"), "gen", "-o", work / "g.profraw", run.parent]))
         inproc = []
         for _ in range(rounds):
-            inproc.append(
-                timed(
-                    lambda: [
-                        collect.write_coverage(collect.read_group(g), work / "h.profraw")
-                        for g in collect.pinned_groups(run.parent)
-                    ]
-                )
-            )
+            inproc.append(timed_call(lambda: _gen_in_process(run.parent, work / "h.profraw")))
     finally:
         shutil.rmtree(run.parent, ignore_errors=True)
     for i in range(100):
@@ -339,7 +414,12 @@ def main() -> int:
     )
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--llvm", type=int, help="LLVM major (default: newest with a plugin)")
-    parser.add_argument("--only", default="build,kernel,run,gen")
+    parser.add_argument(
+        "--only",
+        default="build,kernel,run,gen",
+        help="comma-separated: build, profile (clang -ftime-report, instrumented vs plain), "
+        "kernel, run, gen",
+    )
     args = parser.parse_args()
     chain = toolchain.select(args.llvm)
     only = set(args.only.split(","))
@@ -351,6 +431,8 @@ def main() -> int:
         work = Path(tmp)
         if "build" in only:
             bench_build(chain, args.rounds, work)
+        if "profile" in only:
+            profile_build(chain, work)
         if "kernel" in only:
             bench_kernel(chain, args.rounds, work)
         if "run" in only:

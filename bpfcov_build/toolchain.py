@@ -1,6 +1,6 @@
 """Finding the LLVM tools of one major version, and the plugin built for it.
 
-clang, opt, llc, llvm-profdata and llvm-cov must all come from the same LLVM major
+clang, llvm-profdata and llvm-cov must all come from the same LLVM major
 as the plugin: each LLVM reads only its own raw profiles, and a plugin can only be
 loaded into the LLVM it was built against. A :class:`Toolchain` is one major; tools
 are looked up when first asked for, and a missing one raises
@@ -22,14 +22,13 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import subprocess
-from dataclasses import dataclass
-from functools import cached_property
 from pathlib import Path
-
-from packaging.version import InvalidVersion, Version
+from typing import NamedTuple
 
 from bpfcov_build.errors import BpfcovError, NotFoundError
+
+# bpfcov-cc imports this module on every compiler call, so it imports only what
+# that needs; clang_major() imports the rest when asked.
 
 __all__ = [
     "MIN_LLVM",
@@ -48,8 +47,6 @@ _PROBE = range(MIN_LLVM, 41)
 #: Debian package that ships each tool of LLVM N.
 _PACKAGE = {
     "clang": "clang-{n}",
-    "opt": "llvm-{n}",
-    "llc": "llvm-{n}",
     "llvm-profdata": "llvm-{n}",
     "llvm-cov": "llvm-{n}",
     "llvm-readelf": "llvm-{n}",
@@ -100,6 +97,10 @@ _VERSION_RE = re.compile(r"clang version (\S+)")
 
 def clang_major(clang: str | os.PathLike[str]) -> int:
     """The LLVM major of a clang, read from its own ``--version``."""
+    import subprocess  # noqa: PLC0415 - see the note on imports above
+
+    from packaging.version import InvalidVersion, Version  # noqa: PLC0415
+
     path = shutil.which(os.fspath(clang))
     if path is None:
         msg = f"{os.fspath(clang)}: clang not found"
@@ -118,8 +119,7 @@ def clang_major(clang: str | os.PathLike[str]) -> int:
         raise BpfcovError(msg) from exc
 
 
-@dataclass(frozen=True)
-class Toolchain:
+class Toolchain(NamedTuple):
     """The tools of one LLVM major, and the plugin built for it."""
 
     major: int
@@ -143,16 +143,6 @@ class Toolchain:
         return self.tool("clang")
 
     @property
-    def opt(self) -> Path:
-        """opt of this major."""
-        return self.tool("opt")
-
-    @property
-    def llc(self) -> Path:
-        """llc of this major."""
-        return self.tool("llc")
-
-    @property
     def llvm_profdata(self) -> Path:
         """llvm-profdata of this major."""
         return self.tool("llvm-profdata")
@@ -162,7 +152,7 @@ class Toolchain:
         """llvm-cov of this major."""
         return self.tool("llvm-cov")
 
-    @cached_property
+    @property
     def plugin(self) -> Path:
         """The bpf-cov pass plugin built for this major."""
         path = plugin_root() / f"llvm-{self.major}" / _PLUGIN_FILE

@@ -105,6 +105,41 @@ def test_bpf_compile_writes_both_objects(tmp_path: Path) -> None:
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
 
 
+def recorded_object_path(obj: Path) -> str:
+    """The mapping object path the loadable object ``obj`` records."""
+    with obj.open("rb") as f:
+        section = ELFFile(f).get_section_by_name(Section.COVMAP.value)
+        assert section is not None, f"{obj} has no {Section.COVMAP.value}"
+        return parse_object_info(section.data()).object_path
+
+
+def test_relative_output_records_the_absolute_mapping_object(tmp_path: Path) -> None:
+    (tmp_path / "build").mkdir()
+    result = cc(*bpf_cflags(), "-c", XDP, "-o", "build/../build/x.bpf.o", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr.decode()
+    assert recorded_object_path(tmp_path / "build" / "x.bpf.o") == str(
+        tmp_path / "build" / "x.bpf.obj"
+    )
+
+
+def test_several_sources_each_get_their_own_mapping_object(tmp_path: Path) -> None:
+    one = tmp_path / "one.bpf.c"
+    two = tmp_path / "two.bpf.c"
+    one.write_text("int one(int x) { return x > 1 ? x : 1; }\n")
+    two.write_text("int two(int x) { return x < 2 ? x : 2; }\n")
+    result = cc(*bpf_cflags(), "-c", one, two, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr.decode()
+    for name in ("one", "two"):
+        obj = tmp_path / f"{name}.bpf.o"
+        assert recorded_object_path(obj) == str(tmp_path / f"{name}.bpf.obj")
+        assert "__llvm_covfun" in sections(tmp_path / f"{name}.bpf.obj")
+    # One source failing fails the command, with clang's own diagnostic.
+    two.write_text("int two(int x) { return y; }\n")
+    result = cc(*bpf_cflags(), "-c", one, two, cwd=tmp_path)
+    assert result.returncode != 0
+    assert b"use of undeclared identifier 'y'" in result.stderr
+
+
 def test_default_output_name_and_response_file(tmp_path: Path) -> None:
     rsp = tmp_path / "flags.rsp"
     rsp.write_text(" ".join([*bpf_cflags(), "-c", f'"{XDP}"']))

@@ -16,6 +16,7 @@
 #include "llvm/ADT/STLFunctionalExtras.h"
 #include "llvm/IR/Module.h"
 #include "llvm/IR/PassManager.h"
+#include "llvm/Support/Error.h"
 
 #include <string>
 
@@ -55,6 +56,18 @@ struct MappingPass : llvm::PassInfoMixin<MappingPass> {
   llvm::PreservedAnalyses run(llvm::Module &M, llvm::ModuleAnalysisManager &);
   static bool isRequired() { return true; }
 };
+
+/// Rewrites M in mapping mode (what MappingPass runs). Returns false, leaving
+/// M alone, when M was not instrumented by clang.
+bool makeMappingModule(llvm::Module &M);
+
+/// Writes the mapping object of the instrumented module M to Path, without
+/// changing M: a copy of M's globals, rewritten in mapping mode and compiled
+/// for M's target in this process, lands at Path through a temporary file.
+/// Returns false when M was not instrumented (nothing is written); reports
+/// I/O and code-generation failures through the Error.
+llvm::Expected<bool> writeMappingObject(const llvm::Module &M,
+                                        llvm::StringRef Path);
 
 } // namespace bpfcov
 

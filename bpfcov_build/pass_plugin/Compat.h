@@ -13,6 +13,7 @@
 #include "llvm/IR/GlobalVariable.h"
 #include "llvm/IR/Module.h"
 #include "llvm/ProfileData/InstrProf.h"
+#include "llvm/Support/CodeGen.h"
 #if LLVM_VERSION_MAJOR >= 17
 #include "llvm/TargetParser/Triple.h"
 #else
@@ -70,6 +71,15 @@ inline void moveToEnd(llvm::Module &M, llvm::GlobalVariable *GV) {
   M.getGlobalList().push_back(GV);
 #endif
 }
+
+/// What TargetMachine::addPassesToEmitFile writes: an object file. The
+/// unscoped CGFT_ObjectFile became CodeGenFileType::ObjectFile in LLVM 18.
+#if LLVM_VERSION_MAJOR >= 18
+inline constexpr llvm::CodeGenFileType ObjectFileType =
+    llvm::CodeGenFileType::ObjectFile;
+#else
+inline constexpr llvm::CodeGenFileType ObjectFileType = llvm::CGFT_ObjectFile;
+#endif
 
 } // namespace bpfcov::compat
 

@@ -63,12 +63,17 @@ void dropFunctionBodies(Module &M) {
 
 } // namespace
 
-PreservedAnalyses MappingPass::run(Module &M, ModuleAnalysisManager &) {
+bool makeMappingModule(Module &M) {
   if (!stripProfileRuntime(M))
-    return PreservedAnalyses::all();
+    return false;
   dropFunctionBodies(M);
   emitMappingInfo(M);
-  return PreservedAnalyses::none();
+  return true;
+}
+
+PreservedAnalyses MappingPass::run(Module &M, ModuleAnalysisManager &) {
+  return makeMappingModule(M) ? PreservedAnalyses::none()
+                              : PreservedAnalyses::all();
 }
 
 } // namespace bpfcov

@@ -11,10 +11,15 @@
 //                                    hex-encoded so any path fits
 //     bpf-cov<mapping>               mapping mode
 //   and, for clang -fpass-plugin, runs loadable mode last in the optimisation
-//   pipeline of every BPF module that clang instrumented.
+//   pipeline of every BPF module that clang instrumented. When the
+//   environment names a mapping object (BPFCOV_MAPPING_OBJECT=path), that
+//   run first writes the mapping object there (MappingObject.cpp) and
+//   records its absolute path in the loadable object: one clang process
+//   builds both objects. This is how bpfcov-cc compiles.
 //
 // USAGE
 //   opt -load-pass-plugin=libBPFCov.so -passes='bpf-cov<mapping>' in.bc -o out.bc
+//   BPFCOV_MAPPING_OBJECT=prog.bpf.obj
 //   clang -target bpf -O2 -g -fprofile-instr-generate -fcoverage-mapping
 //         -fpass-plugin=libBPFCov.so -c prog.bpf.c -o prog.bpf.o
 //
@@ -27,7 +32,10 @@
 #include "llvm/Passes/PassBuilder.h"
 #include "llvm/Passes/PassPlugin.h"
 #include "llvm/ProfileData/InstrProf.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
 
+#include <cstdlib>
 #include <memory>
 #include <optional>
 
@@ -36,6 +44,9 @@ using namespace llvm;
 namespace {
 
 constexpr StringLiteral PassName = "bpf-cov";
+/// Where clang -fpass-plugin writes the mapping object (unset: nowhere). One
+/// compile at a time: every cc1 process of one clang command sees it.
+constexpr StringLiteral MappingObjectEnv = "BPFCOV_MAPPING_OBJECT";
 
 struct PassParams {
   bool Mapping = false;
@@ -74,17 +85,39 @@ std::optional<PassParams> parsePassName(StringRef Name) {
   return Params;
 }
 
+/// The absolute form of the mapping object path the environment names, or
+/// nothing.
+std::optional<std::string> mappingObjectFromEnvironment() {
+  const char *Value = std::getenv(MappingObjectEnv.data());
+  if (!Value || !*Value)
+    return std::nullopt;
+  SmallString<256> Path(Value);
+  sys::fs::make_absolute(Path);
+  sys::path::remove_dots(Path, /*remove_dot_dot=*/true);
+  return std::string(Path);
+}
+
 /// What clang -fpass-plugin runs last: loadable mode on BPF modules that
-/// clang instrumented (LoadablePass leaves every other module alone). It
-/// stands down when the pipeline names bpf-cov itself, so that
+/// clang instrumented (LoadablePass leaves every other module alone), after
+/// writing the mapping object if the environment asks for one. It stands
+/// down when the pipeline names bpf-cov itself, so that
 /// opt -passes='default<O2>,bpf-cov<mapping>' builds a mapping object.
 struct AutoLoadablePass : PassInfoMixin<AutoLoadablePass> {
   explicit AutoLoadablePass(std::shared_ptr<const bool> Explicit)
       : Explicit(std::move(Explicit)) {}
   PreservedAnalyses run(Module &M, ModuleAnalysisManager &AM) {
-    if (*Explicit)
+    if (*Explicit || !bpfcov::compat::isBPFModule(M))
       return PreservedAnalyses::all();
-    return bpfcov::LoadablePass().run(M, AM);
+    std::optional<std::string> Object = mappingObjectFromEnvironment();
+    if (!Object)
+      return bpfcov::LoadablePass().run(M, AM);
+    Expected<bool> Written = bpfcov::writeMappingObject(M, *Object);
+    if (!Written) {
+      M.getContext().emitError("bpfcov: " + toString(Written.takeError()));
+      return PreservedAnalyses::all();
+    }
+    // An uninstrumented module gets no mapping object and records no path.
+    return bpfcov::LoadablePass(*Written ? *Object : "").run(M, AM);
   }
   static bool isRequired() { return true; }
 
@@ -107,8 +140,10 @@ void registerCallbacks(PassBuilder &PB) {
           MPM.addPass(bpfcov::LoadablePass(Params->ObjectPath));
         return true;
       });
+  // LLVM 20 added a ThinOrFullLTOPhase parameter to this callback; the
+  // trailing pack accepts the callback type of every version.
   PB.registerOptimizerLastEPCallback(
-      [Explicit](ModulePassManager &MPM, OptimizationLevel) {
+      [Explicit](ModulePassManager &MPM, OptimizationLevel, auto...) {
         MPM.addPass(AutoLoadablePass(Explicit));
       });
 }
