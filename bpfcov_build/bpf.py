@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
-import ctypes.util
 import enum
 import errno
 import os
@@ -488,7 +487,8 @@ class Statfs(ctypes.Structure):
 # libc: loaded once, every foreign signature declared here.
 # --------------------------------------------------------------------------------------
 
-_libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+# The C library this Python runs on, without searching for it (find_library forks).
+_libc = ctypes.CDLL(None, use_errno=True)
 
 # long syscall(long number, ...); used as syscall(__NR_bpf, cmd, attr, size)
 _libc.syscall.restype = ctypes.c_long

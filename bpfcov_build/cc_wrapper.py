@@ -72,7 +72,7 @@ def expand_response_files(args: Sequence[str], depth: int = 0) -> list[str]:
     out: list[str] = []
     for arg in args:
         if arg.startswith("@") and len(arg) > 1 and Path(arg[1:]).is_file() and depth < 16:
-            import shlex  # noqa: PLC0415
+            import shlex
 
             text = Path(arg[1:]).read_text(encoding="utf-8", errors="surrogateescape")
             out.extend(expand_response_files(shlex.split(text), depth + 1))
@@ -160,7 +160,7 @@ def _instrumented(
     cmd = [os.fspath(chain.clang), *args, *_COVERAGE_FLAGS, f"-fpass-plugin={chain.plugin}"]
     mapping = os.fspath(mapping_object_path(obj).absolute())
     if os.environ.get("BPFCOV_VERBOSE"):
-        import shlex  # noqa: PLC0415
+        import shlex
 
         print(
             f"{PROG}: + {MAPPING_OBJECT_ENV}={shlex.quote(mapping)} {shlex.join(cmd)}",
@@ -195,7 +195,7 @@ def _compile(chain: toolchain.Toolchain, args: list[str], compile_: Compile) -> 
     if len(compile_.sources) == 1:
         cmd, env = _instrumented(chain, args, compile_.object_for(compile_.sources[0]))
         os.execve(cmd[0], cmd, env)  # noqa: S606 - clang, as asked
-    import subprocess  # noqa: PLC0415
+    import subprocess
 
     status = 0
     for source in compile_.sources:

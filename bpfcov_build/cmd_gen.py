@@ -7,8 +7,7 @@ import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bpfcov_build import bpf, subcommand
-from bpfcov_build.collect import live_groups, pinned_groups, read_group, write_coverage
+from bpfcov_build import subcommand
 from bpfcov_build.errors import BpfcovError
 
 if TYPE_CHECKING:
@@ -62,6 +61,9 @@ def main(args: argparse.Namespace) -> int:
     if args.live and args.unpin:
         msg = "--unpin goes with a run directory, not --live"
         raise BpfcovError(msg)
+    from bpfcov_build import bpf
+    from bpfcov_build.collect import live_groups, pinned_groups, read_group, write_coverage
+
     bpf.ensure_bpffs()
     groups = live_groups() if args.live else pinned_groups(args.run)
     coverages = [read_group(g) for g in groups]

@@ -10,8 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bpfcov_build import bpf, subcommand
-from bpfcov_build.collect import pinned_groups, read_group
+from bpfcov_build import subcommand
 from bpfcov_build.errors import BpfcovError, FormatError, NotFoundError
 from bpfcov_build.layout import RUN_ROOT
 
@@ -44,6 +43,8 @@ class RunSummary:
 
 def list_runs(root: Path = RUN_ROOT) -> list[RunSummary]:
     """Every run under ``root``, oldest first."""
+    from bpfcov_build.collect import pinned_groups, read_group
+
     if not root.is_dir():
         return []
     runs = []
@@ -102,6 +103,8 @@ def _clean(args: argparse.Namespace) -> int:
     if args.all == bool(args.runs):
         msg = "give the runs to remove, or --all (not both)"
         raise BpfcovError(msg)
+    from bpfcov_build import bpf
+
     targets = [r.path for r in list_runs()] if args.all else list(args.runs)
     for run in targets:
         if not run.is_dir():

@@ -9,11 +9,17 @@ import shutil
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from bpfcov_build import bpf, subcommand
+from bpfcov_build import subcommand
 from bpfcov_build.errors import BpfcovError, NotFoundError
 from bpfcov_build.layout import RUN_ROOT
-from bpfcov_build.tracer import Exec, Exited, MapPinned, PinFailed, TraceEvent, run_traced
+
+if TYPE_CHECKING:
+    from bpfcov_build.tracer import TraceEvent
+
+# bpf and the tracer are imported when the run starts: --help and the other
+# commands need neither.
 
 __all__ = ["add_parser", "main"]
 
@@ -54,6 +60,8 @@ def _default_pin_dir(command: str) -> Path:
 
 
 def _report(event: TraceEvent) -> None:
+    from bpfcov_build.tracer import Exec, Exited, MapPinned, PinFailed
+
     if isinstance(event, MapPinned):
         log.info(
             "pid %d: pinned %s (map %d, BTF %d)", event.pid, event.path, event.map_id, event.btf_id
@@ -84,6 +92,9 @@ def main(args: argparse.Namespace) -> int:
     if os.geteuid() != 0:
         msg = "bpfcov run needs root: it traces the program and pins its maps in bpffs"
         raise BpfcovError(msg)
+    from bpfcov_build import bpf
+    from bpfcov_build.tracer import run_traced
+
     bpf.ensure_bpffs()
     pin_dir: Path = args.pin_dir or _default_pin_dir(command[0])
     if pin_dir.exists() and any(pin_dir.iterdir()):

@@ -9,15 +9,12 @@ and grouping the coverage maps by BTF id. Each group gives one
 
 from __future__ import annotations
 
-import contextlib
-import json
-import os
 import struct
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bpfcov_build import bpf
+from bpfcov_build import bpf, sidecar
 from bpfcov_build.errors import FormatError, NotFoundError
 from bpfcov_build.layout import Section, parse_object_info, pin_name, section_of_map
 from bpfcov_build.profraw import (
@@ -37,8 +34,6 @@ __all__ = [
     "live_groups",
     "pinned_groups",
     "read_group",
-    "read_sidecar",
-    "sidecar",
     "write_coverage",
 ]
 
@@ -174,28 +169,7 @@ def read_group(group: MapGroup) -> Coverage:
     return Coverage(group.label, info, profile)
 
 
-def sidecar(profraw: Path) -> Path:
-    """Where ``bpfcov gen`` notes which object a profile belongs to."""
-    return profraw.with_name(profraw.name + ".json")
-
-
 def write_coverage(coverage: Coverage, path: Path) -> None:
-    """Writes the profile atomically, with its sidecar (object path, LLVM major)."""
-    note = {"object": coverage.info.object_path, "llvm_major": coverage.info.llvm_major}
-    tmp = sidecar(path).with_name(f".{sidecar(path).name}.{os.getpid()}.tmp")
-    try:
-        tmp.write_text(json.dumps(note) + "\n", encoding="utf-8")
-        tmp.chmod(0o600)
-        tmp.replace(sidecar(path))
-    finally:
-        tmp.unlink(missing_ok=True)
+    """Writes the profile atomically, with its sidecar note (object path, LLVM major)."""
+    sidecar.write(path, coverage.info.object_path, coverage.info.llvm_major)
     write_profraw(path, coverage.profile)
-
-
-def read_sidecar(profraw: Path) -> dict[str, object]:
-    """What :func:`write_coverage` noted about ``profraw``; empty when nothing."""
-    with contextlib.suppress(OSError, ValueError):
-        note = json.loads(sidecar(profraw).read_text(encoding="utf-8"))
-        if isinstance(note, dict):
-            return note
-    return {}

@@ -136,8 +136,8 @@ def parse_object_info(value: bytes) -> ObjectInfo:
 def mapping_object_info(path: Path) -> ObjectInfo:
     """What a mapping object (``X.bpf.obj``) records of the LLVM that built it."""
     # pyelftools is imported here, not at start-up: bpfcov run never reads an ELF.
-    from elftools.common.exceptions import ELFError  # noqa: PLC0415
-    from elftools.elf.elffile import ELFFile  # noqa: PLC0415
+    from elftools.common.exceptions import ELFError
+    from elftools.elf.elffile import ELFFile
 
     try:
         with path.open("rb") as f:

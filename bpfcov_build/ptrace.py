@@ -23,7 +23,6 @@ USAGE::
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import enum
 import os
 from dataclasses import dataclass
@@ -226,7 +225,8 @@ class SockFprog(ctypes.Structure):
 # libc: loaded once, the one foreign signature declared here.
 # --------------------------------------------------------------------------------------
 
-_libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+# The C library this Python runs on, without searching for it (find_library forks).
+_libc = ctypes.CDLL(None, use_errno=True)
 
 # long syscall(long number, ...); used with up to four word-sized arguments
 _libc.syscall.restype = ctypes.c_long

@@ -16,8 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bpfcov_build import toolchain
-from bpfcov_build.collect import read_sidecar
+from bpfcov_build import sidecar, toolchain
 from bpfcov_build.errors import BpfcovError, FormatError, NotFoundError
 from bpfcov_build.layout import mapping_object_info
 from bpfcov_build.proc import Run
@@ -93,7 +92,7 @@ def _major_of(path: Path, object_majors: set[int]) -> int:
     if layout is None:
         msg = f"{path}: raw profile version {version}, which no supported LLVM writes"
         raise FormatError(msg)
-    noted = read_sidecar(path).get("llvm_major")
+    noted = sidecar.read(path).get("llvm_major")
     if isinstance(noted, int):
         if noted not in layout.llvm_majors:
             msg = f"{path}: raw version {version} does not belong to LLVM {noted}"
@@ -111,7 +110,7 @@ def _objects(report: Report) -> list[Path]:
     else:
         found: dict[str, None] = {}
         for profile in report.profiles:
-            obj = read_sidecar(profile).get("object")
+            obj = sidecar.read(profile).get("object")
             if not isinstance(obj, str) or not obj:
                 msg = f"{profile}: which object it belongs to is not known; give --object X.bpf.obj"
                 raise NotFoundError(msg)
@@ -230,7 +229,7 @@ def _targets(report: Report) -> dict[str, Path | None]:
 
 def to_cobertura(lcov: str) -> str:
     """An LCOV tracefile as Cobertura XML (with lcov_cobertura)."""
-    from lcov_cobertura import LcovCobertura  # noqa: PLC0415 - only this format needs it
+    from lcov_cobertura import LcovCobertura
 
     return str(LcovCobertura(lcov, base_dir="/").convert())
 

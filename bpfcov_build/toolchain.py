@@ -97,9 +97,9 @@ _VERSION_RE = re.compile(r"clang version (\S+)")
 
 def clang_major(clang: str | os.PathLike[str]) -> int:
     """The LLVM major of a clang, read from its own ``--version``."""
-    import subprocess  # noqa: PLC0415 - see the note on imports above
+    import subprocess
 
-    from packaging.version import InvalidVersion, Version  # noqa: PLC0415
+    from packaging.version import InvalidVersion, Version
 
     path = shutil.which(os.fspath(clang))
     if path is None:

@@ -172,7 +172,7 @@ def expected_counts() -> tuple[Counter[str], Counter[str]]:
 
 def counters_by_function(obj: Loaded) -> dict[str, list[int]]:
     """.data.profc split per function, using the records in .rodata.profd."""
-    from bpfcov_build.profraw import LAYOUTS  # noqa: PLC0415
+    from bpfcov_build.profraw import LAYOUTS
 
     info = parse_object_info(obj.map_value(Section.COVMAP.value))
     layout = LAYOUTS[info.raw_version]
@@ -187,7 +187,7 @@ def counters_by_function(obj: Loaded) -> dict[str, list[int]]:
 
 
 def name_of(name_ref: int) -> str:
-    import hashlib  # noqa: PLC0415
+    import hashlib
 
     for name in ("xdp_parser", "xdp_parser.bpf.c:port_verdict", "sys_enter"):
         if int.from_bytes(hashlib.md5(name.encode()).digest()[:8], "little") == name_ref:
@@ -271,7 +271,7 @@ def test_loadable_object_has_no_llvm_sections(xdp_obj: Path) -> None:
 
 
 def test_object_info_records_version_and_mapping_object(xdp_obj: Path, major: int) -> None:
-    from bpfcov_build.profraw import LAYOUTS  # noqa: PLC0415
+    from bpfcov_build.profraw import LAYOUTS
 
     with xdp_obj.open("rb") as f:
         data = ELFFile(f).get_section_by_name(Section.COVMAP.value).data()

@@ -179,7 +179,7 @@ def kernel_addresses(data: bytes) -> list[int]:
 
 
 def test_no_kernel_address_in_pins_or_outputs(xdp_loader: Path, pins: Path, tmp_path: Path) -> None:
-    from bpfcov_build import bpf  # noqa: PLC0415
+    from bpfcov_build import bpf
 
     packet = tmp_path / "p.bin"
     packet.write_bytes(PACKETS[1][0])

@@ -102,9 +102,9 @@ def test_mapping_object_reader_fuzzed(real_files: dict[str, bytes], tmp_path: Pa
 
 def test_map_contents_reader_fuzzed(real_files: dict[str, bytes]) -> None:
     """What a loader (or anyone with access) may have left in the coverage maps."""
-    import io  # noqa: PLC0415
+    import io
 
-    from elftools.elf.elffile import ELFFile  # noqa: PLC0415
+    from elftools.elf.elffile import ELFFile
 
     elf = ELFFile(io.BytesIO(real_files["o"]))
     sections = {
@@ -165,7 +165,7 @@ def test_objects_that_are_not_mapping_objects(major: int, tmp_path: Path) -> Non
 
 
 def test_foreign_maps_in_a_run_directory(tmp_path: Path) -> None:
-    from bpfcov_build import bpf  # noqa: PLC0415
+    from bpfcov_build import bpf
 
     run = Path("/sys/fs/bpf") / f"bpfcov-foreign-{tmp_path.name}"
     (run / "1-btf0").mkdir(parents=True)
