@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bpfcov_build import bpf, collect, profraw, toolchain
+from bpfcov_build import bpf, collect, profraw, ptrace, toolchain
 from bpfcov_build.layout import OBJECT_INFO, Section, pin_name
 
 if TYPE_CHECKING:
@@ -257,8 +257,18 @@ def bench_kernel(chain: toolchain.Toolchain, rounds: int, work: Path) -> None:
         shutil.rmtree(pins, ignore_errors=True)
 
 
+def _allow_all_filter() -> None:
+    """In the child, before exec: a seccomp filter that allows every call, nothing else."""
+    ret_allow = ptrace.SockFilter(code=0x06, jt=0, jf=0, k=ptrace.SeccompRet.ALLOW)  # BPF_RET|K
+    ptrace.install_seccomp_filter((ret_allow,))
+
+
 def bench_run(rounds: int, work: Path) -> None:
-    """A program under bpfcov run vs bare: its own loop's time, and the whole command's."""
+    """A program under bpfcov run vs bare: its own loop's time, and the whole command's.
+
+    The middle side runs the program under a seccomp filter that allows everything,
+    without bpfcov: the kernel's price for any filter, the floor for a seccomp trap.
+    """
     prog = work / "maps"
     subprocess.run(["gcc", "-O2", "-o", prog, MAPS_PROG, "-lpthread"], check=True)
     out = work / "ns"
@@ -266,36 +276,51 @@ def bench_run(rounds: int, work: Path) -> None:
     cases = (
         ("getpid", "1000000", "1,000,000 getpid()"),
         ("read", "1000000", "1,000,000 one-byte read()s"),
+        ("lookup", "100000", "100,000 BPF_MAP_LOOKUP_ELEM"),
         ("maps", "300", "300 BPF_MAP_CREATE"),
     )
     try:
         for mode, n, label in cases:
-            loop: dict[str, list[float]] = {"bare": [], "run": []}
+            loop: dict[str, list[float]] = {"bare": [], "filter": [], "run": []}
             whole: dict[str, list[float]] = {"bare": [], "run": []}
             for i in range(rounds):
                 argv = [str(prog), mode, n, str(out)]
                 whole["bare"].append(timed(argv))
                 loop["bare"].append(int(out.read_text()) / 1e9)
+                subprocess.run(argv, check=True, preexec_fn=_allow_all_filter)
+                loop["filter"].append(int(out.read_text()) / 1e9)
                 pin = str(pins / f"{mode}{i}")
                 whole["run"].append(
                     timed([bin_of("bpfcov"), "run", "--pin-dir", pin, "--", *argv], check=False)
                 )
                 loop["run"].append(int(out.read_text()) / 1e9)
-            report(
-                f"bpfcov run: {label}, the program's own loop",
-                "s",
-                "bare",
-                loop["bare"],
-                "under bpfcov run",
-                loop["run"],
-                goal=1.05 if mode != "maps" else None,
-            )
+            title = f"bpfcov run: {label}, the program's own loop"
+            run_name = "under bpfcov run"
+            goal = 1.05 if mode != "maps" else None
+            report(title, "s", "bare", loop["bare"], run_name, loop["run"], goal=goal)
+            if mode != "maps":
+                report(
+                    "  ... the kernel's seccomp entry alone",
+                    "s",
+                    "bare",
+                    loop["bare"],
+                    "allow-all filter, no bpfcov",
+                    loop["filter"],
+                )
+                report(
+                    "  ... bpfcov's own share",
+                    "s",
+                    "allow-all filter, no bpfcov",
+                    loop["filter"],
+                    run_name,
+                    loop["run"],
+                )
             report(
                 "  ... the whole command, with bpfcov's start-up",
                 "s",
                 "bare",
                 whole["bare"],
-                "under bpfcov run",
+                run_name,
                 whole["run"],
             )
     finally:

@@ -13,7 +13,7 @@ USAGE::
 
     from bpfcov_build import arch, ptrace
 
-    program = ptrace.bpf_trap_filter(arch.syscalls())  # SECCOMP_RET_TRACE for bpf()
+    program = ptrace.bpf_trap_filter(arch.syscalls(), 0)  # SECCOMP_RET_TRACE for bpf(0, ...)
     ptrace.seize(pid, ptrace.Option.TRACESECCOMP | ptrace.Option.TRACEFORK)
     info = ptrace.get_syscall_info(pid)  # at a PTRACE_EVENT_SECCOMP stop
     if info.args[0] == 0:  # BPF_MAP_CREATE
@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import ctypes
 import enum
+import errno
 import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "PIDFD_THREAD",
+    "SECCOMP_FILTER_FLAG_SPEC_ALLOW",
     "SECCOMP_SET_MODE_FILTER",
     "SYSGOOD_TRAP",
     "WALL",
@@ -76,6 +78,11 @@ SYSGOOD_TRAP = 0x80 | 5  # 0x80 | SIGTRAP
 
 SECCOMP_SET_MODE_FILTER = 1
 """seccomp(2) operation installing a classic-BPF filter."""
+
+SECCOMP_FILTER_FLAG_SPEC_ALLOW = 1 << 2
+"""Installs the filter without turning on the speculative-store-bypass mitigation
+that kernels booted with ``spec_store_bypass_disable=seccomp`` (once the default)
+force on every task with a filter; linux/seccomp.h."""
 
 
 class Request(enum.IntEnum):
@@ -148,9 +155,12 @@ _BPF_JMP_JEQ_K = 0x05 | 0x10 | 0x00
 _BPF_RET_K = 0x06 | 0x00
 _MAX_JUMP = 0xFF
 
-# offsets in struct seccomp_data (linux/seccomp.h)
+# offsets in struct seccomp_data (linux/seccomp.h); args[0] is a u64 whose low half,
+# where an int argument lives, comes first on a little-endian ABI
 _SECCOMP_DATA_NR = 0
 _SECCOMP_DATA_ARCH = 4
+_SECCOMP_DATA_ARG0 = 16
+_AUDIT_ARCH_LE = 0x4000_0000  # __AUDIT_ARCH_LE (linux/audit.h)
 
 # --------------------------------------------------------------------------------------
 # Kernel structures. Field names are the C names, so the layout test can offsetof()
@@ -353,8 +363,12 @@ def _insn(code: int, k: int, jt: int = 0, jf: int = 0) -> SockFilter:
     return SockFilter(code=code, jt=jt, jf=jf, k=k)
 
 
-def bpf_trap_filter(table: Syscalls) -> tuple[SockFilter, ...]:
-    """A seccomp filter: ``SECCOMP_RET_TRACE`` for ``bpf()``, ``ALLOW`` for the rest.
+def bpf_trap_filter(table: Syscalls, command: int) -> tuple[SockFilter, ...]:
+    """A seccomp filter: ``SECCOMP_RET_TRACE`` for ``bpf(command, ...)``, ``ALLOW`` for the rest.
+
+    Only that one bpf() command stops the program: map lookups and updates, program
+    loads and every other command run as they would untraced. The command is compared
+    as the int it is (the low half of the 64-bit argument).
 
     It checks ``seccomp_data.arch`` first and traps ``bpf()`` under every ABI the
     machine's kernel runs (native, and i386/x32 or AArch32): a number means another
@@ -369,11 +383,19 @@ def bpf_trap_filter(table: Syscalls) -> tuple[SockFilter, ...]:
         by_arch.setdefault(audit_arch, []).append(nr)
     prog = [_insn(_BPF_LD_W_ABS, _SECCOMP_DATA_ARCH)]
     for audit_arch, numbers in by_arch.items():
-        # ld nr; jeq bpf -> trace (per number); ret allow; ret trace
+        # ld nr; jeq bpf -> check (per number); ret allow;
+        # check: ld arg0 (low half); jeq command -> trace; ret allow; trace: ret trace
+        arg0 = _SECCOMP_DATA_ARG0 + (0 if audit_arch & _AUDIT_ARCH_LE else 4)
         block = [_insn(_BPF_LD_W_ABS, _SECCOMP_DATA_NR)]
         for i, nr in enumerate(numbers):
             block.append(_insn(_BPF_JMP_JEQ_K, nr, jt=len(numbers) - i))
-        block += [_insn(_BPF_RET_K, SeccompRet.ALLOW), _insn(_BPF_RET_K, SeccompRet.TRACE)]
+        block += [
+            _insn(_BPF_RET_K, SeccompRet.ALLOW),
+            _insn(_BPF_LD_W_ABS, arg0),
+            _insn(_BPF_JMP_JEQ_K, command, jt=1),
+            _insn(_BPF_RET_K, SeccompRet.ALLOW),
+            _insn(_BPF_RET_K, SeccompRet.TRACE),
+        ]
         if len(block) > _MAX_JUMP:
             msg = f"seccomp filter block for arch {audit_arch:#x} is too long to jump over"
             raise BpfcovError(msg)
@@ -387,13 +409,23 @@ def install_seccomp_filter(prog: tuple[SockFilter, ...]) -> None:
     """Install *prog* on the calling thread (needs CAP_SYS_ADMIN or no_new_privs).
 
     The filter stays across fork, clone and execve. Call it in the child, before exec.
+    It is installed with ``SECCOMP_FILTER_FLAG_SPEC_ALLOW``: a filter that only
+    watches must not change how fast the program's own code runs. A kernel that
+    does not know the flag (EINVAL) gets the filter without it.
     """
     insns = (SockFilter * len(prog))(*prog)
     fprog = SockFprog(len=len(prog), filter=insns)
-    _syscall(
-        syscalls().seccomp,
-        "seccomp(SECCOMP_SET_MODE_FILTER)",
-        SECCOMP_SET_MODE_FILTER,
-        0,
-        ctypes.addressof(fprog),
-    )
+    for flags in (SECCOMP_FILTER_FLAG_SPEC_ALLOW, 0):
+        try:
+            _syscall(
+                syscalls().seccomp,
+                "seccomp(SECCOMP_SET_MODE_FILTER)",
+                SECCOMP_SET_MODE_FILTER,
+                flags,
+                ctypes.addressof(fprog),
+            )
+        except TraceError as exc:
+            if exc.errno != errno.EINVAL or flags == 0:
+                raise
+        else:
+            return

@@ -1,13 +1,14 @@
 """``bpfcov run``: run a program, catch the coverage maps it creates, pin them at once.
 
-The program runs under ptrace, but only ``bpf()`` ever stops it: the child installs a
-seccomp filter that returns ``SECCOMP_RET_TRACE`` for ``bpf()`` (under every ABI of
-the machine) and ``SECCOMP_RET_ALLOW`` for everything else, then execs. The filter
+The program runs under ptrace, but only ``bpf(BPF_MAP_CREATE, ...)`` ever stops it: the
+child installs a seccomp filter that returns ``SECCOMP_RET_TRACE`` for that one command
+of ``bpf()`` (under every ABI of the machine) and ``SECCOMP_RET_ALLOW`` for everything
+else, then execs. The filter
 and the tracing are inherited, so forks, threads and exec'd programs are followed.
 
-At a seccomp stop the tracer reads the call with ``PTRACE_GET_SYSCALL_INFO``. Any
-command but ``BPF_MAP_CREATE`` continues at once. For ``BPF_MAP_CREATE`` it steps to
-the syscall-exit-stop, takes the new fd into this process (``pidfd_getfd``), and if
+At a seccomp stop the tracer reads the call with ``PTRACE_GET_SYSCALL_INFO`` (and lets
+anything but ``BPF_MAP_CREATE`` go on at once, though the filter stops nothing else). It
+steps to the syscall-exit-stop, takes the new fd into this process (``pidfd_getfd``), and if
 the map is named after a coverage section (:class:`~bpfcov_build.layout.Section`) pins
 it under ``pin_dir`` before the program runs on. Maps are grouped by object: one
 directory per object, ``<n>-btf<btf_id>``, numbered in order of first appearance (after
@@ -492,7 +493,7 @@ class _Tracer:
             info.op is SyscallInfoOp.SECCOMP
             and (info.arch, info.nr) in self.bpf_calls
             and info.args
-            and info.args[0] == bpf.Cmd.MAP_CREATE
+            and info.args[0] & 0xFFFF_FFFF == bpf.Cmd.MAP_CREATE
         ):
             t.in_map_create = True
         return self._go(t)
@@ -633,7 +634,7 @@ def run_traced(
         raise BpfcovError(msg)
     pin_dir = Path(pin_dir)
     first_group = _prepare_pin_dir(pin_dir)
-    prog = ptrace.bpf_trap_filter(syscalls())
+    prog = ptrace.bpf_trap_filter(syscalls(), bpf.Cmd.MAP_CREATE)
     relayed = tuple(s for s in FORWARDED_SIGNALS if signal.getsignal(s) is not signal.SIG_IGN)
     with _signals_blocked(relayed) as mask:
         child = _spawn(argv, prog, mask)

@@ -16,6 +16,7 @@ import platform
 import re
 import shutil
 import signal
+import struct
 import subprocess
 import sys
 import termios
@@ -581,18 +582,19 @@ def test_compat_bpf_numbers_match_the_x86_headers(tmp_path: Path) -> None:
     )
 
 
-def test_seccomp_filter_traps_bpf_under_every_abi_and_nothing_else() -> None:
+def test_seccomp_filter_traps_bpf_map_create_under_every_abi_and_nothing_else() -> None:
     """Run the classic-BPF filter in Python over seccomp_data inputs."""
     table = arch.syscalls("x86_64")
-    prog = ptrace.bpf_trap_filter(table)
+    prog = ptrace.bpf_trap_filter(table, bpf.Cmd.MAP_CREATE)
 
-    def run(audit_arch: int, nr: int) -> int:
+    def run(audit_arch: int, nr: int, cmd: int = bpf.Cmd.MAP_CREATE) -> int:
+        data = struct.pack("<iIQ6Q", nr, audit_arch, 0, cmd, 0, 0, 0, 0, 0)  # seccomp_data
         acc, pc = 0, 0
         while True:
             insn = prog[pc]
             pc += 1
             if insn.code == 0x20:  # ld [k]
-                acc = {0: nr, 4: audit_arch}[insn.k]
+                acc = int.from_bytes(data[insn.k : insn.k + 4], "little")
             elif insn.code == 0x15:  # jeq k
                 pc += insn.jt if acc == insn.k else insn.jf
             else:
@@ -607,3 +609,8 @@ def test_seccomp_filter_traps_bpf_under_every_abi_and_nothing_else() -> None:
     assert run(arch.AUDIT_ARCH_I386, 321) == allow
     assert run(arch.AUDIT_ARCH_X86_64, 39) == allow  # getpid
     assert run(arch.AUDIT_ARCH_AARCH64, 280) == allow  # no such ABI here: let it run
+    # Other bpf() commands run untraced; the command is an int (high half ignored).
+    for cmd in (bpf.Cmd.MAP_LOOKUP_ELEM, bpf.Cmd.MAP_UPDATE_ELEM, bpf.Cmd.PROG_LOAD):
+        assert run(arch.AUDIT_ARCH_X86_64, 321, cmd) == allow
+        assert run(arch.AUDIT_ARCH_I386, 357, cmd) == allow
+    assert run(arch.AUDIT_ARCH_X86_64, 321, 0xFFFF_FFFF_0000_0000) == trace

@@ -14,6 +14,8 @@
  *   getpid N OUT             N raw getpid() calls; write the loop's nanoseconds
  *   read N OUT               N one-byte read()s of /dev/zero; likewise
  *   maps N OUT               create N unrelated ARRAY maps; likewise
+ *   lookup N OUT             N BPF_MAP_LOOKUP_ELEMs of one map (as a loader polling
+ *                            its maps does); likewise
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -183,6 +185,21 @@ int main(int argc, char **argv) {
         long long start = now_ns();
         for (long i = 0; i < n; i++)
             if (read(fileno(zero), &byte, 1) != 1) return 97;
+        write_number(argv[3], now_ns() - start);
+        return 0;
+    } else if (!strcmp(mode, "lookup")) {
+        long n = strtol(argv[2], NULL, 0);
+        int fd = map_create("unrelated", 8);
+        uint32_t key = 0;
+        uint64_t out;
+        union bpf_attr attr;
+        memset(&attr, 0, sizeof(attr));
+        attr.map_fd = (uint32_t)fd;
+        attr.key = (uint64_t)(uintptr_t)&key;
+        attr.value = (uint64_t)(uintptr_t)&out;
+        long long start = now_ns();
+        for (long i = 0; i < n; i++)
+            if (sys_bpf(BPF_MAP_LOOKUP_ELEM, &attr) < 0) return 98;
         write_number(argv[3], now_ns() - start);
         return 0;
     } else if (!strcmp(mode, "maps")) {
