@@ -57,7 +57,7 @@ def list_runs(root: Path = RUN_ROOT) -> list[RunSummary]:
         try:
             for group in pinned_groups(run):
                 cov = read_group(group)
-                objects.append(cov.info.object_path or group.label)
+                objects.extend(cov.objects or (group.label,))
                 functions += len(cov.profile.records)
         except (NotFoundError, FormatError):
             pass  # an empty or foreign directory: listed with no objects

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from bpfcov_build import bpf, sidecar
 from bpfcov_build.errors import FormatError, NotFoundError
-from bpfcov_build.layout import Section, parse_object_info, pin_name, section_of_map
+from bpfcov_build.layout import Section, parse_object_infos, pin_name, section_of_map
 from bpfcov_build.profraw import (
     FunctionRecord,
     RawProfile,
@@ -53,8 +53,19 @@ class Coverage:
     """One object's counts, as a raw profile, and what the object says of itself."""
 
     label: str
-    info: ObjectInfo
+    infos: tuple[ObjectInfo, ...]
+    """One per object linked into the loaded one: usually one."""
     profile: RawProfile
+
+    @property
+    def info(self) -> ObjectInfo:
+        """The (first) object's info: the LLVM and raw version are the same in all."""
+        return self.infos[0]
+
+    @property
+    def objects(self) -> tuple[str, ...]:
+        """The mapping objects recorded (one per object linked in; none if unrecorded)."""
+        return tuple(i.object_path for i in self.infos if i.object_path)
 
     @property
     def stem(self) -> str:
@@ -116,10 +127,14 @@ def read_group(group: MapGroup) -> Coverage:
         msg = f"{group.label}: coverage maps missing: {', '.join(missing)}"
         raise FormatError(msg)
     try:
-        info = parse_object_info(group.values[Section.COVMAP])
+        infos = parse_object_infos(group.values[Section.COVMAP])
     except FormatError as exc:
         msg = f"{group.label}: {exc}"
         raise FormatError(msg) from exc
+    info = infos[0]
+    if any((i.raw_version, i.llvm_major) != (info.raw_version, info.llvm_major) for i in infos):
+        msg = f"{group.label}: objects built by different LLVMs were linked into one"
+        raise FormatError(msg)
     known = supported_llvm_majors()
     if info.llvm_major not in known:
         msg = (
@@ -141,19 +156,30 @@ def read_group(group: MapGroup) -> Coverage:
         msg = f"{group.label}: {Section.DATA} is not a whole number of data records"
         raise FormatError(msg)
     records = []
+    # Linked objects: each part's records count from the start of its own part of
+    # the counters (and bitmaps), which follows the parts before it. A part's first
+    # record points at its offset 0; no other record does.
+    parts = 0
+    counter_base = bitmap_base = counter_end = bitmap_end = 0
     for offset in range(0, len(data), layout.record_size):
         rec = layout.unpack_record(data, offset)
         start, count = rec["CounterPtr"][0], rec["NumCounters"][0]
+        if start == 0:
+            parts += 1
+            counter_base, bitmap_base = counter_end, bitmap_end
+        start += counter_base
         if start % 8 or start + 8 * count > len(counters):
             msg = f"{group.label}: a data record points outside {Section.COUNTERS}"
             raise FormatError(msg)
+        counter_end = max(counter_end, start + 8 * count)
         bitmap = b""
         if "NumBitmapBytes" in rec:
-            bm_start, bm_len = rec["BitmapPtr"][0], rec["NumBitmapBytes"][0]
+            bm_start, bm_len = rec["BitmapPtr"][0] + bitmap_base, rec["NumBitmapBytes"][0]
             if bm_start + bm_len > len(bitmaps):
                 msg = f"{group.label}: a data record points outside {Section.BITMAPS}"
                 raise FormatError(msg)
             bitmap = bitmaps[bm_start : bm_start + bm_len]
+            bitmap_end = max(bitmap_end, bm_start + bm_len)
         records.append(
             FunctionRecord(
                 name_ref=rec["NameRef"][0],
@@ -163,13 +189,19 @@ def read_group(group: MapGroup) -> Coverage:
                 bitmap=bitmap,
             )
         )
+    if records and parts != len(infos):
+        msg = (
+            f"{group.label}: {Section.DATA} holds {parts} object(s) but {Section.COVMAP} "
+            f"describes {len(infos)}"
+        )
+        raise FormatError(msg)
     profile = RawProfile(
         version=info.raw_version, records=tuple(records), names=group.values[Section.NAMES]
     )
-    return Coverage(group.label, info, profile)
+    return Coverage(group.label, infos, profile)
 
 
 def write_coverage(coverage: Coverage, path: Path) -> None:
     """Writes the profile atomically, with its sidecar note (object path, LLVM major)."""
-    sidecar.write(path, coverage.info.object_path, coverage.info.llvm_major)
+    sidecar.write(path, coverage.objects, coverage.info.llvm_major)
     write_profraw(path, coverage.profile)

@@ -22,12 +22,14 @@ __all__ = [
     "MAPPING_INFO_SECTION",
     "MAP_NAME_LEN",
     "OBJECT_INFO",
+    "PART_ALIGN",
     "RUN_ROOT",
     "ObjectInfo",
     "Section",
     "map_name",
     "mapping_object_info",
     "parse_object_info",
+    "parse_object_infos",
     "pin_name",
     "section_of_map",
 ]
@@ -110,13 +112,41 @@ class ObjectInfo:
         return int.from_bytes(self.covmap[12:16], "little")
 
 
+#: Objects linked into one (``bpftool gen object``) keep their sections in link
+#: order: ``.rodata.covmap`` then holds one object info per object linked, each
+#: starting 8-aligned, and every other section holds the objects' parts one after
+#: the other, each part's offsets counting from its own start.
+PART_ALIGN = 8
+
+
+def parse_object_infos(value: bytes) -> tuple[ObjectInfo, ...]:
+    """Reads the value of the ``.rodata.covmap`` map (or section).
+
+    One object info per object linked into the loaded one: one, unless objects were
+    linked.
+    """
+    infos = []
+    offset = 0
+    while True:
+        info, end = _parse_object_info_at(value, offset)
+        infos.append(info)
+        offset = -(-end // PART_ALIGN) * PART_ALIGN
+        if not any(value[offset:]):
+            return tuple(infos)
+
+
 def parse_object_info(value: bytes) -> ObjectInfo:
-    """Reads the value of the ``.rodata.covmap`` map (or section)."""
-    if len(value) < _OBJECT_INFO.size:
+    """The first (usually the only) object info of a ``.rodata.covmap`` value."""
+    return parse_object_infos(value)[0]
+
+
+def _parse_object_info_at(value: bytes, offset: int) -> tuple[ObjectInfo, int]:
+    """The object info at ``offset`` of a ``.rodata.covmap`` value, and where it ends."""
+    if len(value) - offset < _OBJECT_INFO.size:
         msg = f"{Section.COVMAP} is {len(value)} bytes, too short for bpfcov's object info"
         raise FormatError(msg)
-    raw_version, llvm_major, covmap_size = _OBJECT_INFO.unpack_from(value)
-    start = _OBJECT_INFO.size
+    raw_version, llvm_major, covmap_size = _OBJECT_INFO.unpack_from(value, offset)
+    start = offset + _OBJECT_INFO.size
     path_start = start + covmap_size
     if path_start > len(value):
         msg = f"{Section.COVMAP} says its coverage header has {covmap_size} bytes, more than it has"
@@ -125,12 +155,13 @@ def parse_object_info(value: bytes) -> ObjectInfo:
     if not nul:
         msg = f"{Section.COVMAP} has no NUL-terminated object path"
         raise FormatError(msg)
-    return ObjectInfo(
+    info = ObjectInfo(
         raw_version=raw_version,
         llvm_major=llvm_major,
         covmap=bytes(value[start:path_start]),
         object_path=path.decode("utf-8", "surrogateescape"),
     )
+    return info, path_start + len(path) + 1
 
 
 def mapping_object_info(path: Path) -> ObjectInfo:

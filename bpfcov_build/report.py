@@ -110,11 +110,11 @@ def _objects(report: Report) -> list[Path]:
     else:
         found: dict[str, None] = {}
         for profile in report.profiles:
-            obj = sidecar.read(profile).get("object")
-            if not isinstance(obj, str) or not obj:
+            noted = sidecar.objects(profile)
+            if not noted:
                 msg = f"{profile}: which object it belongs to is not known; give --object X.bpf.obj"
                 raise NotFoundError(msg)
-            found[obj] = None
+            found.update(dict.fromkeys(noted))
         objects = [Path(o) for o in found]
     return objects
 

@@ -12,9 +12,10 @@ import os
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
     from pathlib import Path
 
-__all__ = ["path_of", "read", "write"]
+__all__ = ["objects", "path_of", "read", "write"]
 
 
 def path_of(profraw: Path) -> Path:
@@ -22,14 +23,17 @@ def path_of(profraw: Path) -> Path:
     return profraw.with_name(profraw.name + ".json")
 
 
-def write(profraw: Path, object_path: str, llvm_major: int) -> None:
-    """Notes, atomically and readable by the owner only, what ``profraw`` belongs to."""
+def write(profraw: Path, objects: Sequence[str], llvm_major: int) -> None:
+    """Notes, atomically and readable by the owner only, what ``profraw`` belongs to.
+
+    That is its mapping objects (several when objects were linked into one) and the
+    LLVM major that wrote it.
+    """
     note = path_of(profraw)
     tmp = note.with_name(f".{note.name}.{os.getpid()}.tmp")
+    fields = {"object": objects[0] if objects else "", "objects": list(objects)}
     try:
-        tmp.write_text(
-            json.dumps({"object": object_path, "llvm_major": llvm_major}) + "\n", encoding="utf-8"
-        )
+        tmp.write_text(json.dumps({**fields, "llvm_major": llvm_major}) + "\n", encoding="utf-8")
         tmp.chmod(0o600)
         tmp.replace(note)
     finally:
@@ -43,3 +47,13 @@ def read(profraw: Path) -> dict[str, object]:
         if isinstance(note, dict):
             return note
     return {}
+
+
+def objects(profraw: Path) -> list[str]:
+    """The mapping objects noted for ``profraw`` (also from notes naming just one)."""
+    note = read(profraw)
+    listed = note.get("objects")
+    if isinstance(listed, list) and listed and all(isinstance(o, str) and o for o in listed):
+        return list(listed)
+    one = note.get("object")
+    return [one] if isinstance(one, str) and one else []

@@ -52,6 +52,7 @@
 #include "llvm/ProfileData/InstrProf.h"
 #include "llvm/Support/Debug.h"
 #include "llvm/Support/ErrorHandling.h"
+#include "llvm/Transforms/Utils/ModuleUtils.h"
 
 #include <memory>
 #include <vector>
@@ -74,6 +75,13 @@ const StringRef DataFieldNames[] = {
 StringRef fieldName(unsigned Index) {
   return DataFieldNames[Index].take_until([](char C) { return C == '['; });
 }
+
+/// Who sees the symbol of a global of ours. Counters and data-record fields
+/// are named after their function, which is one in a program. The object
+/// info and the name blob have the same names in every object: they are
+/// local to it, so that bpftool gen object links instrumented objects
+/// (their sections then follow one another, see layout.py).
+enum class SymbolScope { Global, Object };
 
 /// One instrumented function: its data record and what the record points to.
 struct ProfiledFunction {
@@ -119,12 +127,15 @@ private:
   void emitObjectInfo();
   void dropCoverageRecords();
 
-  /// Gives GV its place in Section: external, dso_local, no comdat, a C
-  /// identifier for a name, debug info for BTF, last in the section.
-  void placeInSection(GlobalVariable *GV, StringRef Section);
+  /// Gives GV its place in Section: external (or, per object, internal),
+  /// dso_local, no comdat, a C identifier for a name, debug info for BTF,
+  /// last in the section.
+  void placeInSection(GlobalVariable *GV, StringRef Section,
+                      SymbolScope Scope = SymbolScope::Global);
   GlobalVariable *createGlobal(StringRef Name, Constant *Init,
-                               StringRef Section, bool IsConstant);
-  void describeForBTF(GlobalVariable *GV);
+                               StringRef Section, bool IsConstant,
+                               SymbolScope Scope = SymbolScope::Global);
+  void describeForBTF(GlobalVariable *GV, SymbolScope Scope);
   DIType *debugTypeFor(Type *Ty);
   std::string uniqueIdentifier(StringRef Name);
 
@@ -312,7 +323,7 @@ void LoadableRewriter::placeNames() {
   if (GlobalVariable *Names =
           M.getGlobalVariable(getInstrProfNamesVarName(), true)) {
     Names->setName(layout::NamesVar);
-    placeInSection(Names, layout::NamesSection);
+    placeInSection(Names, layout::NamesSection, SymbolScope::Object);
   }
 }
 
@@ -326,21 +337,21 @@ void LoadableRewriter::emitObjectInfo() {
 
   createGlobal(layout::RawVersionVar,
                ConstantInt::get(Type::getInt64Ty(Ctx), INSTR_PROF_RAW_VERSION),
-               layout::CovMapSection, true);
+               layout::CovMapSection, true, SymbolScope::Object);
   createGlobal(layout::LLVMMajorVar,
                ConstantInt::get(Type::getInt32Ty(Ctx), LLVM_VERSION_MAJOR),
-               layout::CovMapSection, true);
+               layout::CovMapSection, true, SymbolScope::Object);
   createGlobal(layout::CovMapSizeVar,
                ConstantInt::get(Type::getInt32Ty(Ctx), CovMapSize),
-               layout::CovMapSection, true);
+               layout::CovMapSection, true, SymbolScope::Object);
   if (CovMap) {
     CovMap->setName(layout::CovMapVar);
     CovMap->setAlignment(Align(8));
-    placeInSection(CovMap, layout::CovMapSection);
+    placeInSection(CovMap, layout::CovMapSection, SymbolScope::Object);
   }
   createGlobal(layout::ObjectPathVar,
                ConstantDataArray::getString(Ctx, ObjectPath, true),
-               layout::CovMapSection, true);
+               layout::CovMapSection, true, SymbolScope::Object);
 }
 
 /// The per-function coverage records (__covrec_*) are for llvm-cov only and
@@ -362,7 +373,8 @@ void LoadableRewriter::dropCoverageRecords() {
   }
 }
 
-void LoadableRewriter::placeInSection(GlobalVariable *GV, StringRef Section) {
+void LoadableRewriter::placeInSection(GlobalVariable *GV, StringRef Section,
+                                      SymbolScope Scope) {
   // llvm.used marks a section SHF_GNU_RETAIN; a section that mixes retained
   // and plain globals is split in two of the same name, which libbpf turns
   // into two maps of one name. Our globals are external: nothing drops them.
@@ -377,33 +389,41 @@ void LoadableRewriter::placeInSection(GlobalVariable *GV, StringRef Section) {
   }
   GV->setName(uniqueIdentifier(GV->getName()));
   GV->setSection(Section);
-  GV->setLinkage(GlobalValue::ExternalLinkage);
+  GV->setLinkage(Scope == SymbolScope::Global ? GlobalValue::ExternalLinkage
+                                               : GlobalValue::InternalLinkage);
   GV->setVisibility(GlobalValue::DefaultVisibility);
   GV->setDSOLocal(true);
   GV->setUnnamedAddr(GlobalValue::UnnamedAddr::None);
   compat::moveToEnd(M, GV);
-  describeForBTF(GV);
+  describeForBTF(GV, Scope);
+  // Nothing in the code refers to the object info or the names, and the
+  // back end drops unreferenced local globals; llvm.compiler.used keeps them
+  // (llvm.used would mark the section SHF_GNU_RETAIN, see above).
+  if (Scope == SymbolScope::Object)
+    appendToCompilerUsed(M, {GV});
 }
 
 GlobalVariable *LoadableRewriter::createGlobal(StringRef Name, Constant *Init,
                                                StringRef Section,
-                                               bool IsConstant) {
+                                               bool IsConstant,
+                                               SymbolScope Scope) {
   auto *GV = new GlobalVariable(M, Init->getType(), IsConstant,
                                 GlobalValue::ExternalLinkage, Init, Name);
   GV->setAlignment(DL.getABITypeAlign(Init->getType()));
-  placeInSection(GV, Section);
+  placeInSection(GV, Section, Scope);
   return GV;
 }
 
 /// BTF comes from debug info: without a DIGlobalVariable the section gets no
 /// BTF DATASEC, its map no BTF id and the skeleton no members. Modules built
 /// without -g have no compile unit to attach to and stay without.
-void LoadableRewriter::describeForBTF(GlobalVariable *GV) {
+void LoadableRewriter::describeForBTF(GlobalVariable *GV, SymbolScope Scope) {
   if (!DIB)
     return;
   DIGlobalVariableExpression *Expr = DIB->createGlobalVariableExpression(
       CU, GV->getName(), /*LinkageName=*/"", CU->getFile(), /*LineNo=*/0,
-      debugTypeFor(GV->getValueType()), /*IsLocalToUnit=*/false);
+      debugTypeFor(GV->getValueType()),
+      /*IsLocalToUnit=*/Scope == SymbolScope::Object);
   GV->addDebugInfo(Expr);
 }
 

@@ -19,10 +19,10 @@ static int beta(int x) { return x > 1 ? x : 1; }
 int alpha(int x) { return beta(x) + 1; }
 
 // CHECK:      {{^}}@__llvm_prf_nm = private constant [[TYPE:\[[0-9]+ x i8\]]] [[BYTES:c".*"]], section "__llvm_prf_names", align 1{{$}}
-// CHECK:      {{^}}@__bpfcov_names = dso_local constant [[TYPE]] [[BYTES]], section ".rodata.profn", align 1, !dbg !{{[0-9]+$}}
+// CHECK:      {{^}}@__bpfcov_names = internal constant [[TYPE]] [[BYTES]], section ".rodata.profn", align 1, !dbg !{{[0-9]+$}}
 // CHECK:      !DIGlobalVariable(name: "__bpfcov_names",
 
 // GONE-NOT: __llvm_prf_nm
 // GONE-NOT: __llvm_prf_names
 
-// PLAIN: {{^}}@__bpfcov_names = dso_local constant [{{[0-9]+}} x i8] c"{{.*}}alpha\01loadable_names_section.c:beta", section ".rodata.profn"
+// PLAIN: {{^}}@__bpfcov_names = internal constant [{{[0-9]+}} x i8] c"{{.*}}alpha\01loadable_names_section.c:beta", section ".rodata.profn"

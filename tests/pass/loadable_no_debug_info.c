@@ -16,8 +16,8 @@ int prog(int x) { return x > 0 ? x : -x; }
 
 // CHECK: {{^}}@__profc_prog = dso_local global [2 x i64] zeroinitializer, section ".data.profc", align 8{{$}}
 // CHECK: {{^}}@__profd_prog_NameRef = dso_local constant i64 {{-?[0-9]+}}, section ".rodata.profd", align 8{{$}}
-// CHECK: {{^}}@__bpfcov_names = dso_local constant [{{[0-9]+}} x i8] {{.*}}, section ".rodata.profn", align 1{{$}}
-// CHECK: {{^}}@__bpfcov_raw_version = dso_local constant i64 {{[0-9]+}}, section ".rodata.covmap", align 8{{$}}
+// CHECK: {{^}}@__bpfcov_names = internal constant [{{[0-9]+}} x i8] {{.*}}, section ".rodata.profn", align 1{{$}}
+// CHECK: {{^}}@__bpfcov_raw_version = internal constant i64 {{[0-9]+}}, section ".rodata.covmap", align 8{{$}}
 
 // OBJ-DAG: ] .data.profc PROGBITS
 // OBJ-DAG: ] .rodata.profd PROGBITS

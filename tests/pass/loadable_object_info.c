@@ -22,21 +22,21 @@ int prog(int x) { return x > 2 ? x : 2; }
 // CHECK: {{^}}@__llvm_coverage_mapping = private constant { { i32, i32, i32, i32 }, {{\[}}[[#FILENAMES:]] x i8] } { { i32, i32, i32, i32 } { i32 0, i32 {{[0-9]+}}, i32 0, i32 [[#COVVERSION:]] }, [{{[0-9]+}} x i8] [[FILENAME_BYTES:c".*"]] }, section "__llvm_covmap", align 8
 
 // The output.
-// RAW8:       {{^}}@__bpfcov_raw_version = dso_local constant i64 8, section ".rodata.covmap", align 8, !dbg
-// RAW9:       {{^}}@__bpfcov_raw_version = dso_local constant i64 9, section ".rodata.covmap", align 8, !dbg
-// RAW10:      {{^}}@__bpfcov_raw_version = dso_local constant i64 10, section ".rodata.covmap", align 8, !dbg
-// CHECK-NEXT: {{^}}@__bpfcov_llvm_major = dso_local constant i32 [[MAJOR]], section ".rodata.covmap", align 4, !dbg
-// CHECK-NEXT: {{^}}@__bpfcov_covmap_size = dso_local constant i32 [[#mul(div(FILENAMES+16+3,4),4)]], section ".rodata.covmap", align 4, !dbg
-// CHECK-NEXT: {{^}}@__bpfcov_covmap = dso_local constant { { i32, i32, i32, i32 }, {{\[}}[[#FILENAMES]] x i8] } { { i32, i32, i32, i32 } { i32 0, i32 [[#FILENAMES]], i32 0, i32 [[#COVVERSION]] }, {{\[}}[[#FILENAMES]] x i8] [[FILENAME_BYTES]] }, section ".rodata.covmap", align 8, !dbg
-// CHECK-NEXT: {{^}}@__bpfcov_object_path = dso_local constant [28 x i8] c"/build/my objs/prog.bpf.obj\00", section ".rodata.covmap", align 1, !dbg
+// RAW8:       {{^}}@__bpfcov_raw_version = internal constant i64 8, section ".rodata.covmap", align 8, !dbg
+// RAW9:       {{^}}@__bpfcov_raw_version = internal constant i64 9, section ".rodata.covmap", align 8, !dbg
+// RAW10:      {{^}}@__bpfcov_raw_version = internal constant i64 10, section ".rodata.covmap", align 8, !dbg
+// CHECK-NEXT: {{^}}@__bpfcov_llvm_major = internal constant i32 [[MAJOR]], section ".rodata.covmap", align 4, !dbg
+// CHECK-NEXT: {{^}}@__bpfcov_covmap_size = internal constant i32 [[#mul(div(FILENAMES+16+3,4),4)]], section ".rodata.covmap", align 4, !dbg
+// CHECK-NEXT: {{^}}@__bpfcov_covmap = internal constant { { i32, i32, i32, i32 }, {{\[}}[[#FILENAMES]] x i8] } { { i32, i32, i32, i32 } { i32 0, i32 [[#FILENAMES]], i32 0, i32 [[#COVVERSION]] }, {{\[}}[[#FILENAMES]] x i8] [[FILENAME_BYTES]] }, section ".rodata.covmap", align 8, !dbg
+// CHECK-NEXT: {{^}}@__bpfcov_object_path = internal constant [28 x i8] c"/build/my objs/prog.bpf.obj\00", section ".rodata.covmap", align 1, !dbg
 // GONE-NOT: __llvm_coverage_mapping
 // GONE-NOT: __llvm_covmap
 
 // OBJ:     [{{ *}}[[SEC:[0-9]+]]] .rodata.covmap PROGBITS
-// OBJ-DAG: 0000000000000000 8 OBJECT GLOBAL DEFAULT [[SEC]] __bpfcov_raw_version
-// OBJ-DAG: 0000000000000008 4 OBJECT GLOBAL DEFAULT [[SEC]] __bpfcov_llvm_major
-// OBJ-DAG: 000000000000000c 4 OBJECT GLOBAL DEFAULT [[SEC]] __bpfcov_covmap_size
-// OBJ-DAG: 0000000000000010 [[#COVSIZE:]] OBJECT GLOBAL DEFAULT [[SEC]] __bpfcov_covmap
-// OBJ-DAG: [[#%.16x,16+COVSIZE]] 28 OBJECT GLOBAL DEFAULT [[SEC]] __bpfcov_object_path
+// OBJ-DAG: 0000000000000000 8 OBJECT LOCAL  DEFAULT [[SEC]] __bpfcov_raw_version
+// OBJ-DAG: 0000000000000008 4 OBJECT LOCAL  DEFAULT [[SEC]] __bpfcov_llvm_major
+// OBJ-DAG: 000000000000000c 4 OBJECT LOCAL  DEFAULT [[SEC]] __bpfcov_covmap_size
+// OBJ-DAG: 0000000000000010 [[#COVSIZE:]] OBJECT LOCAL  DEFAULT [[SEC]] __bpfcov_covmap
+// OBJ-DAG: [[#%.16x,16+COVSIZE]] 28 OBJECT LOCAL  DEFAULT [[SEC]] __bpfcov_object_path
 
-// NOPATH: {{^}}@__bpfcov_object_path = dso_local constant [1 x i8] zeroinitializer, section ".rodata.covmap", align 1
+// NOPATH: {{^}}@__bpfcov_object_path = internal constant [1 x i8] zeroinitializer, section ".rodata.covmap", align 1

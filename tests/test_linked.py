@@ -1,0 +1,123 @@
+"""Instrumented objects linked into one with ``bpftool gen object``.
+
+The linker lays each section's parts one after the other; the object infos in
+``.rodata.covmap`` name every object linked in. bpfcov reads each part's records
+against its own part of the counters and hands llvm-cov every mapping object.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import struct
+import subprocess
+from typing import TYPE_CHECKING
+
+import pytest
+from support import BPFFS, ROOT, build, script
+
+from bpfcov_build import bpf, collect
+from bpfcov_build.errors import FormatError
+from bpfcov_build.layout import Section, parse_object_infos
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+LINKED = ROOT / "tests" / "progs" / "linked"
+
+
+def bpfcov(*args: object) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [script("bpfcov"), *map(str, args)], capture_output=True, text=True, check=False
+    )
+
+
+@pytest.fixture
+def pins(tmp_path: Path) -> Path:
+    path = BPFFS / f"bpfcov-linked-{os.getpid()}-{tmp_path.name}"
+    path.mkdir(parents=True)
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def test_linked_objects_count_exactly(major: int, pins: Path, tmp_path: Path) -> None:
+    first = build(LINKED / "first.bpf.c", tmp_path / "first.bpf.o", major)
+    second = build(LINKED / "second.bpf.c", tmp_path / "second.bpf.o", major)
+    linked = tmp_path / "both.bpf.o"
+    subprocess.run(["bpftool", "gen", "object", linked, first, second], check=True)
+
+    progs = pins / "progs"
+    run = bpfcov(
+        "run", "--pin-dir", pins / "run", "--", "bpftool", "prog", "loadall", linked, progs
+    )
+    assert run.returncode == 0, run.stderr
+    sizes = {64: 3, 90: 2, 120: 4}
+    for name in ("first", "second"):
+        with bpf.owned_fd(bpf.obj_get(progs / name)) as fd:
+            for size, times in sizes.items():
+                bpf.prog_test_run(fd, bytes(size), repeat=times)
+
+    profile = tmp_path / "both.profraw"
+    gen = bpfcov("gen", "-o", profile, pins / "run")
+    assert gen.returncode == 0, gen.stderr
+    note = json.loads(profile.with_name(profile.name + ".json").read_text())
+    assert note["objects"] == [str(tmp_path / "first.bpf.obj"), str(tmp_path / "second.bpf.obj")]
+    out = bpfcov("out", "-f", "json", "-o", tmp_path / "both.json", profile)
+    assert out.returncode == 0, out.stderr
+    found = {
+        f["name"]: (f["count"], sorted((b[0], b[4], b[5]) for b in f["branches"]))
+        for f in json.loads((tmp_path / "both.json").read_text())["data"][0]["functions"]
+    }
+    runs = sum(sizes.values())
+    over_100 = sum(n for size, n in sizes.items() if size > 100)
+    under_80 = sum(n for size, n in sizes.items() if size < 80)
+    assert found == {
+        "first": (runs, [(18, over_100, runs - over_100)]),
+        "first.bpf.c:helper": (runs, [(10, over_100, runs - over_100)]),
+        "second": (runs, [(17, under_80, runs - under_80)]),
+        "second.bpf.c:helper": (runs, [(9, under_80, runs - under_80)]),
+    }
+
+
+def _info(path: str, covmap: bytes = b"", raw_version: int = 10, llvm_major: int = 19) -> bytes:
+    """One object info as the pass lays it out (by default, LLVM 19's)."""
+    head = struct.pack("<QII", raw_version, llvm_major, len(covmap))
+    return head + covmap + path.encode() + b"\0"
+
+
+def test_object_infos_of_linked_objects_are_read_in_order() -> None:
+    one = _info("/a/first.bpf.obj", bytes(range(16)))
+    padded = one + bytes(-len(one) % 8)
+    infos = parse_object_infos(padded + _info("/b/second.bpf.obj"))
+    assert [i.object_path for i in infos] == ["/a/first.bpf.obj", "/b/second.bpf.obj"]
+    assert infos[0].covmap == bytes(range(16))
+    assert [i.object_path for i in parse_object_infos(one + bytes(8))] == ["/a/first.bpf.obj"]
+
+
+def _sections(obj: Path) -> dict[Section, bytes]:
+    from elftools.elf.elffile import ELFFile
+
+    with obj.open("rb") as f:
+        elf = ELFFile(f)
+        return {
+            s: elf.get_section_by_name(s.value).data()
+            for s in (Section.COUNTERS, Section.DATA, Section.NAMES, Section.COVMAP)
+        }
+
+
+def test_records_that_disagree_with_the_object_infos_are_refused(
+    major: int, tmp_path: Path
+) -> None:
+    values = _sections(build(LINKED / "first.bpf.c", tmp_path / "first.bpf.o", major))
+    assert len(collect.read_group(collect.MapGroup("one", values)).profile.records) == 2
+
+    covmap = values[Section.COVMAP] + bytes(-len(values[Section.COVMAP]) % 8)
+    raw_version, llvm_major, _ = struct.unpack_from("<QII", covmap)
+    extra = {**values, Section.COVMAP: covmap + _info("/x.obj", b"", raw_version, llvm_major)}
+    with pytest.raises(FormatError, match=r"holds 1 object\(s\) but \.rodata\.covmap describes 2"):
+        collect.read_group(collect.MapGroup("two", extra))
+
+    mixed = {**values, Section.COVMAP: covmap + _info("/y.obj", b"", raw_version, 99)}
+    with pytest.raises(FormatError, match="built by different LLVMs"):
+        collect.read_group(collect.MapGroup("mixed", mixed))
