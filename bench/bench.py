@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 
 ROOT = Path(__file__).resolve().parent.parent
 XDP = ROOT / "examples" / "xdp" / "xdp_parser.bpf.c"
+TRACEPOINT = ROOT / "examples" / "tracepoint" / "sys_enter.bpf.c"
 MAPS_PROG = ROOT / "tests" / "progs" / "maps.c"
 DNS_PACKET = (
     bytes(12)
@@ -123,7 +124,12 @@ def bench_build(chain: toolchain.Toolchain, rounds: int, work: Path) -> None:
     """
     big = large_program(work / "big.bpf.c")
     lines = len(big.read_text().splitlines())
-    for source, label in ((XDP, "the XDP example"), (big, f"a generated program, {lines} lines")):
+    sources = (
+        (XDP, "the XDP example"),
+        (TRACEPOINT, "the raw tracepoint example"),
+        (big, f"a generated program, {lines} lines"),
+    )
+    for source, label in sources:
         flags = ["-target", "bpf", "-O2", "-g", multiarch(), "-c", str(source)]
         plain: list[float] = []
         instrumented: list[float] = []
