@@ -54,6 +54,12 @@ inline std::optional<std::string> bitmapSectionName() {
 #endif
 }
 
+/// M's target triple as text. Module::getTargetTriple returns the text up to
+/// LLVM 20 and a Triple from LLVM 21; a Triple is made from either.
+inline std::string tripleName(const llvm::Module &M) {
+  return llvm::Triple(M.getTargetTriple()).str();
+}
+
 /// Whether M is compiled for BPF (either endianness).
 inline bool isBPFModule(const llvm::Module &M) {
   llvm::Triple::ArchType Arch = llvm::Triple(M.getTargetTriple()).getArch();

@@ -58,16 +58,15 @@ Error failure(const Twine &Message) {
 
 /// Step 3: a code generator for the module's triple.
 Expected<std::unique_ptr<TargetMachine>> targetMachineFor(const Module &M) {
+  const std::string Triple = compat::tripleName(M);
   std::string Message;
-  const Target *T = TargetRegistry::lookupTarget(M.getTargetTriple(), Message);
+  const Target *T = TargetRegistry::lookupTarget(Triple, Message);
   if (!T)
-    return failure("no code generator for " + Twine(M.getTargetTriple()) +
-                   ": " + Message);
-  std::unique_ptr<TargetMachine> TM(T->createTargetMachine(
-      M.getTargetTriple(), "generic", "", TargetOptions(), {}));
+    return failure("no code generator for " + Triple + ": " + Message);
+  std::unique_ptr<TargetMachine> TM(
+      T->createTargetMachine(Triple, "generic", "", TargetOptions(), {}));
   if (!TM)
-    return failure("cannot create a code generator for " +
-                   Twine(M.getTargetTriple()));
+    return failure("cannot create a code generator for " + Triple);
   return TM;
 }
 
@@ -89,7 +88,7 @@ Error emitObject(Module &Copy, StringRef Path) {
     legacy::PassManager PM;
     if ((*TM)->addPassesToEmitFile(PM, OS, nullptr, compat::ObjectFileType)) {
       RemoveTemp();
-      return failure("the code generator for " + Twine(Copy.getTargetTriple()) +
+      return failure("the code generator for " + compat::tripleName(Copy) +
                      " cannot write object files");
     }
     PM.run(Copy);
