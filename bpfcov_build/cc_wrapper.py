@@ -142,9 +142,16 @@ def classify(args: Sequence[str]) -> Compile | None:
         rest.append(arg)
     if triple.split("-", 1)[0] not in _BPF_ARCHES or not compile_only or not sources:
         return None
+    if output is not None and not _is_object_path(Path(output)):
+        return None  # -o /dev/null or -o -: a probe, no object to keep a mapping beside
     if output is not None and len(sources) > 1:
         return None  # clang reports "cannot specify -o when generating multiple output files"
     return Compile(args=rest, sources=sources, output=output)
+
+
+def _is_object_path(path: Path) -> bool:
+    """Whether clang writes a file at ``path`` (not stdout, a device or a pipe)."""
+    return str(path) != "-" and (path.is_file() or not path.exists())
 
 
 def _instrumented(

@@ -159,6 +159,14 @@ def test_dependency_file_names_the_real_object_and_inputs(tmp_path: Path) -> Non
     assert "bpf_helpers.h" in deps
 
 
+def test_compiles_to_dev_null_are_clangs(tmp_path: Path) -> None:
+    """Build systems probe the compiler with -o /dev/null: no X.obj beside a device."""
+    result = cc(*bpf_cflags(), "-c", XDP, "-o", "/dev/null")
+    assert result.returncode == 0, result.stderr.decode()
+    assert not Path("/dev/null.obj").exists()
+    assert not list(Path("/dev").glob("null.*tmp"))
+
+
 def test_disable_passes_bpf_compiles_through(tmp_path: Path) -> None:
     out = tmp_path / "plain.bpf.o"
     result = cc(*bpf_cflags(), "-c", XDP, "-o", out, env={"BPFCOV_DISABLE": "1"})
