@@ -377,7 +377,8 @@ void LoadableRewriter::placeInSection(GlobalVariable *GV, StringRef Section,
                                       SymbolScope Scope) {
   // llvm.used marks a section SHF_GNU_RETAIN; a section that mixes retained
   // and plain globals is split in two of the same name, which libbpf turns
-  // into two maps of one name. Our globals are external: nothing drops them.
+  // into two maps of one name. External globals are kept anyway; the local
+  // ones go in llvm.compiler.used below.
   removeFromUsedLists(M, [GV](const GlobalValue &Used) { return &Used == GV; });
   if (Comdat *C = GV->getComdat()) {
     GV->setComdat(nullptr);
@@ -398,7 +399,7 @@ void LoadableRewriter::placeInSection(GlobalVariable *GV, StringRef Section,
   describeForBTF(GV, Scope);
   // Nothing in the code refers to the object info or the names, and the
   // back end drops unreferenced local globals; llvm.compiler.used keeps them
-  // (llvm.used would mark the section SHF_GNU_RETAIN, see above).
+  // and, unlike llvm.used, sets no section flag.
   if (Scope == SymbolScope::Object)
     appendToCompilerUsed(M, {GV});
 }
