@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 from typing import TYPE_CHECKING
 
 import pytest
-from support import EXAMPLES, TP_SOURCE, XDP_SOURCE, build, build_loader, llvm_majors
+from support import BPFFS, EXAMPLES, TP_SOURCE, XDP_SOURCE, build, build_loader, llvm_majors
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
     from pathlib import Path
 
 MAJORS = llvm_majors()
@@ -31,3 +34,11 @@ def tp_obj(major: int, tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def xdp_loader(xdp_obj: Path) -> Path:
     return build_loader(xdp_obj, EXAMPLES / "xdp" / "xdp_loader.c", "xdp_parser", xdp_obj.parent)
+
+
+@pytest.fixture
+def pins(tmp_path: Path) -> Iterator[Path]:
+    """A path on bpffs of this test's own (not created); removed afterwards."""
+    path = BPFFS / f"bpfcov-test-{os.getpid()}-{tmp_path.name}"
+    yield path
+    shutil.rmtree(path, ignore_errors=True)

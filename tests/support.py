@@ -51,6 +51,20 @@ def bpf_cflags() -> list[str]:
     return ["-target", "bpf", "-O2", "-g", multiarch_include()]
 
 
+def bpfcov(
+    *args: object, cwd: Path | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Runs the installed ``bpfcov`` with ``args``; its output captured as text."""
+    return subprocess.run(
+        [script("bpfcov"), *map(str, args)],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=cwd,
+        env=env,
+    )
+
+
 def build(source: Path, out: Path, major: int, *extra: str) -> Path:
     """Compiles ``source`` with bpfcov-cc for LLVM ``major``; returns the .bpf.o."""
     subprocess.run(

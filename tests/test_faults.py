@@ -11,25 +11,11 @@ import threading
 import time
 from pathlib import Path
 
-import pytest
-from support import BPFFS, EXAMPLES, TP_SOURCE, XDP_SOURCE, build, script
+from support import BPFFS, EXAMPLES, TP_SOURCE, XDP_SOURCE, bpfcov, build, script
 from test_examples_kernel import PACKETS, expected_counts
 from test_run import assert_xdp_report, export
 
 PROGS = Path(__file__).resolve().parent / "progs"
-
-
-def bpfcov(*args: object) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [script("bpfcov"), *map(str, args)], capture_output=True, text=True, check=False
-    )
-
-
-@pytest.fixture
-def pins(tmp_path: Path) -> Path:
-    path = BPFFS / f"bpfcov-faults-{os.getpid()}-{tmp_path.name}"
-    yield path
-    shutil.rmtree(path, ignore_errors=True)
 
 
 def packet_args(tmp_path: Path) -> list[str]:

@@ -3,21 +3,14 @@
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 
 import pytest
-from support import XDP_SOURCE, build, llvm_majors, loaded, script
+from support import XDP_SOURCE, bpfcov, build, llvm_majors, loaded
 from test_examples_kernel import PACKETS, expected_counts
 
 from bpfcov_build import bpf, profraw, toolchain
 from bpfcov_build.errors import NotFoundError
-
-
-def bpfcov(*args: object) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [script("bpfcov"), *map(str, args)], capture_output=True, text=True, check=False
-    )
 
 
 def gen_after_packets(xdp_obj: Path, profile: Path) -> None:

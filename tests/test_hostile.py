@@ -8,19 +8,22 @@ read or refused with a BpfcovError.
 from __future__ import annotations
 
 import shutil
-import subprocess
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from support import XDP_SOURCE, build, build_plain, script
+from support import XDP_SOURCE, bpfcov, build, build_plain
 from test_gen_out import gen_after_packets
 
 from bpfcov_build import profraw
 from bpfcov_build.collect import MapGroup, read_group
 from bpfcov_build.errors import BpfcovError
 from bpfcov_build.layout import Section, mapping_object_info, parse_object_info
+
+if TYPE_CHECKING:
+    import subprocess
 
 FUZZ = settings(
     max_examples=400,
@@ -129,12 +132,6 @@ def test_map_contents_reader_fuzzed(real_files: dict[str, bytes]) -> None:
 
     check()
     print(f"\nmap-contents reader: {len(cases)} fuzzed inputs, no crash")
-
-
-def bpfcov(*args: object) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [script("bpfcov"), *map(str, args)], capture_output=True, text=True, check=False
-    )
 
 
 def one_line_error(result: subprocess.CompletedProcess[str]) -> str:

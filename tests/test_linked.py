@@ -8,14 +8,12 @@ against its own part of the counters and hands llvm-cov every mapping object.
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import struct
 import subprocess
 from typing import TYPE_CHECKING
 
 import pytest
-from support import BPFFS, ROOT, build, script
+from support import ROOT, bpfcov, build
 
 from bpfcov_build import bpf, collect
 from bpfcov_build.errors import FormatError
@@ -27,21 +25,8 @@ if TYPE_CHECKING:
 LINKED = ROOT / "tests" / "progs" / "linked"
 
 
-def bpfcov(*args: object) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [script("bpfcov"), *map(str, args)], capture_output=True, text=True, check=False
-    )
-
-
-@pytest.fixture
-def pins(tmp_path: Path) -> Path:
-    path = BPFFS / f"bpfcov-linked-{os.getpid()}-{tmp_path.name}"
-    path.mkdir(parents=True)
-    yield path
-    shutil.rmtree(path, ignore_errors=True)
-
-
 def test_linked_objects_count_exactly(major: int, pins: Path, tmp_path: Path) -> None:
+    pins.mkdir()
     first = build(LINKED / "first.bpf.c", tmp_path / "first.bpf.o", major)
     second = build(LINKED / "second.bpf.c", tmp_path / "second.bpf.o", major)
     linked = tmp_path / "both.bpf.o"

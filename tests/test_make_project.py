@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 from elftools.elf.elffile import ELFFile
-from support import BPFFS, EXAMPLES, function_names, llvm_majors, script
+from support import BPFFS, EXAMPLES, bpfcov, function_names, llvm_majors, script
 
 from bpfcov_build import bpf, toolchain
 
@@ -301,12 +301,6 @@ def pin_dir() -> Iterator[Path]:
     path = BPFFS / f"bpfcov-make-test-{os.getpid()}-{uuid.uuid4().hex[:12]}"
     yield path
     shutil.rmtree(path, ignore_errors=True)
-
-
-def bpfcov(*args: object) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [script("bpfcov"), *map(str, args)], capture_output=True, text=True, check=False
-    )
 
 
 def run_loader(project: Path, app: str, pin_dir: Path) -> subprocess.CompletedProcess[str]:

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from support import ROOT, bpf_cflags, loaded, script, uleb128
+from support import ROOT, bpf_cflags, bpfcov, loaded, script, uleb128
 
 from bpfcov_build import bpf, toolchain
 
@@ -504,10 +504,8 @@ def host_side(major: int, work: Path) -> Side:
     return Side(corpus_functions(json.loads(export)), results, time.monotonic() - start)
 
 
-def bpfcov(*args: object) -> None:
-    proc = subprocess.run(
-        [script("bpfcov"), *map(str, args)], capture_output=True, text=True, check=False
-    )
+def bpfcov_ok(*args: object) -> None:
+    proc = bpfcov(*args)
     assert proc.returncode == 0, f"bpfcov {args[0]}: {proc.stderr}"
 
 
@@ -535,10 +533,10 @@ def kernel_side(major: int, work: Path, *extra: str) -> Side:
     with loaded(obj) as prog:
         fd = prog.progs["oracle"]
         results = [bpf.prog_test_run(fd, c.packet(), repeat=c.times).retval for c in cases()]
-        bpfcov("gen", "-o", f"{work / 'profiles'}/", prog.pin_dir)
+        bpfcov_ok("gen", "-o", f"{work / 'profiles'}/", prog.pin_dir)
     profiles = sorted((work / "profiles").glob("*.profraw"))
     assert len(profiles) == 1, profiles
-    bpfcov("out", "-f", "json", "-o", work / "kernel.json", profiles[0])
+    bpfcov_ok("out", "-f", "json", "-o", work / "kernel.json", profiles[0])
     export = json.loads((work / "kernel.json").read_text())
     return Side(corpus_functions(export), results, time.monotonic() - start)
 

@@ -10,13 +10,11 @@ the packet sizes sent or the lines read back.
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
 from typing import TYPE_CHECKING
 
 import pytest
-from support import BPFFS, ROOT, build, script
+from support import ROOT, bpfcov, build
 
 from bpfcov_build import bpf
 
@@ -25,12 +23,6 @@ if TYPE_CHECKING:
 
 KINDS = ROOT / "tests" / "progs" / "kinds"
 ETH_HLEN = 14
-
-
-def bpfcov(*args: object) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [script("bpfcov"), *map(str, args)], capture_output=True, text=True, check=False
-    )
 
 
 def functions(run: Path, tmp_path: Path) -> dict[str, tuple[int, list[tuple[int, int, int]]]]:
@@ -47,15 +39,8 @@ def functions(run: Path, tmp_path: Path) -> dict[str, tuple[int, list[tuple[int,
     }
 
 
-@pytest.fixture
-def pins(tmp_path: Path) -> Path:
-    path = BPFFS / f"bpfcov-kinds-{os.getpid()}-{tmp_path.name}"
-    path.mkdir(parents=True)
-    yield path
-    shutil.rmtree(path, ignore_errors=True)
-
-
 def test_tc_socket_filter_and_cgroup_skb(major: int, pins: Path, tmp_path: Path) -> None:
+    pins.mkdir()
     obj = build(KINDS / "skb.bpf.c", tmp_path / "skb.bpf.o", major)
     progs = pins / "progs"
     run = bpfcov("run", "--pin-dir", pins / "run", "--", "bpftool", "prog", "loadall", obj, progs)
@@ -107,6 +92,7 @@ def vmlinux_h(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_task_iterator(major: int, vmlinux_h: Path, pins: Path, tmp_path: Path) -> None:
+    pins.mkdir()
     obj = build(KINDS / "iter.bpf.c", tmp_path / "iter.bpf.o", major, f"-I{vmlinux_h}")
     link = pins / "tasks"
     run = bpfcov("run", "--pin-dir", pins / "run", "--", "bpftool", "iter", "pin", obj, link)

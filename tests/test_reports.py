@@ -8,18 +8,12 @@ import subprocess
 import xml.etree.ElementTree as ET
 from typing import TYPE_CHECKING
 
-from support import XDP_SOURCE, build, script
+from support import XDP_SOURCE, bpfcov, build
 from test_examples_kernel import PACKETS, expected_counts
 from test_gen_out import gen_after_packets
 
 if TYPE_CHECKING:
     from pathlib import Path
-
-
-def bpfcov(*args: object, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [script("bpfcov"), *map(str, args)], capture_output=True, text=True, check=False, cwd=cwd
-    )
 
 
 def line_of(source: Path, text: str) -> int:

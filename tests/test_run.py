@@ -14,6 +14,7 @@ from support import (
     EXAMPLES,
     TP_SOURCE,
     XDP_SOURCE,
+    bpfcov,
     build,
     build_loader,
     llvm_majors,
@@ -25,19 +26,6 @@ from test_examples_kernel import PACKETS, expected_counts
 from bpfcov_build import bpf
 
 PID_FILTERED = ("getppid", "getuid", "getgid")
-
-
-def bpfcov(*args: object, **kw: object) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [script("bpfcov"), *map(str, args)], capture_output=True, text=True, check=False, **kw
-    )  # type: ignore[call-overload]
-
-
-@pytest.fixture
-def pin_dir(tmp_path: Path) -> Path:
-    path = Path("/sys/fs/bpf") / f"bpfcov-run-test-{os.getpid()}-{tmp_path.name}"
-    yield path
-    shutil.rmtree(path, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")
@@ -52,15 +40,15 @@ def packets(tmp_path_factory: pytest.TempPathFactory) -> list[tuple[Path, int]]:
     return files
 
 
-def run_loader_packets(loader: Path, packets: list[tuple[Path, int]], pin_dir: Path) -> None:
+def run_loader_packets(loader: Path, packets: list[tuple[Path, int]], pins: Path) -> None:
     # One loader run per repeat count would load the object several times; instead
     # the loader runs each packet file its own number of times in one process.
     args: list[object] = []
     for path, times in packets:
         args += [path] * times
-    result = bpfcov("run", "--pin-dir", pin_dir, "--", loader, *args)
+    result = bpfcov("run", "--pin-dir", pins, "--", loader, *args)
     assert result.returncode == 0, result.stderr
-    assert f"bpfcov: pinning coverage maps under {pin_dir}" in result.stderr
+    assert f"bpfcov: pinning coverage maps under {pins}" in result.stderr
 
 
 def export(profile: Path, tmp_path: Path, *objects: Path) -> dict[str, dict[str, object]]:
@@ -84,22 +72,22 @@ def assert_xdp_report(functions: dict[str, dict[str, object]]) -> None:
 
 
 def test_skeleton_loader_under_run(
-    xdp_loader: Path, packets: list[tuple[Path, int]], pin_dir: Path, tmp_path: Path
+    xdp_loader: Path, packets: list[tuple[Path, int]], pins: Path, tmp_path: Path
 ) -> None:
-    run_loader_packets(xdp_loader, packets, pin_dir)
-    groups = [p.name for p in pin_dir.iterdir()]
+    run_loader_packets(xdp_loader, packets, pins)
+    groups = [p.name for p in pins.iterdir()]
     assert len(groups) == 1 and groups[0].startswith("1-btf") and groups[0] != "1-btf0"
-    gen = bpfcov("gen", "--unpin", "-o", tmp_path / "xdp.profraw", pin_dir)
+    gen = bpfcov("gen", "--unpin", "-o", tmp_path / "xdp.profraw", pins)
     assert gen.returncode == 0, gen.stderr
-    assert not pin_dir.exists()
+    assert not pins.exists()
     assert_xdp_report(export(tmp_path / "xdp.profraw", tmp_path))
 
 
-def test_bpftool_loadall_under_run(xdp_obj: Path, pin_dir: Path, tmp_path: Path) -> None:
+def test_bpftool_loadall_under_run(xdp_obj: Path, pins: Path, tmp_path: Path) -> None:
     progs = Path("/sys/fs/bpf") / f"bpfcov-run-progs-{os.getpid()}"
     try:
         result = bpfcov(
-            "run", "--pin-dir", pin_dir, "--", "bpftool", "prog", "loadall", xdp_obj, progs
+            "run", "--pin-dir", pins, "--", "bpftool", "prog", "loadall", xdp_obj, progs
         )
         assert result.returncode == 0, result.stderr
         prog = bpf.obj_get(progs / "xdp_parser")
@@ -108,7 +96,7 @@ def test_bpftool_loadall_under_run(xdp_obj: Path, pin_dir: Path, tmp_path: Path)
                 bpf.prog_test_run(prog, packet, repeat=times)
         finally:
             os.close(prog)
-        gen = bpfcov("gen", "-o", tmp_path / "x.profraw", pin_dir)
+        gen = bpfcov("gen", "-o", tmp_path / "x.profraw", pins)
         assert gen.returncode == 0, gen.stderr
     finally:
         shutil.rmtree(progs, ignore_errors=True)
@@ -116,13 +104,13 @@ def test_bpftool_loadall_under_run(xdp_obj: Path, pin_dir: Path, tmp_path: Path)
 
 
 def test_snapshot_while_running_then_sigint_is_forwarded(
-    xdp_loader: Path, packets: list[tuple[Path, int]], pin_dir: Path, tmp_path: Path
+    xdp_loader: Path, packets: list[tuple[Path, int]], pins: Path, tmp_path: Path
 ) -> None:
     args: list[str] = ["-p"]
     for path, times in packets:
         args += [str(path)] * times
     proc = subprocess.Popen(
-        [script("bpfcov"), "run", "--pin-dir", str(pin_dir), "--", str(xdp_loader), *args],
+        [script("bpfcov"), "run", "--pin-dir", str(pins), "--", str(xdp_loader), *args],
         stdout=subprocess.PIPE,
         text=True,
     )
@@ -131,14 +119,14 @@ def test_snapshot_while_running_then_sigint_is_forwarded(
         for line in proc.stdout:
             if line.strip() == "ready":
                 break
-        gen = bpfcov("gen", "-o", tmp_path / "snap.profraw", pin_dir)
+        gen = bpfcov("gen", "-o", tmp_path / "snap.profraw", pins)
         assert gen.returncode == 0, gen.stderr
         live = bpfcov(
             "gen",
             "--live",
             "-o",
             tmp_path / "live",
-            pin_dir.parent,
+            pins.parent,
         )
         assert live.returncode != 0  # a run directory and --live do not go together
         live = bpfcov("gen", "--live", "-o", f"{tmp_path / 'live'}/")  # a new directory
@@ -163,16 +151,16 @@ def test_snapshot_while_running_then_sigint_is_forwarded(
     assert_xdp_report(export(found[0], tmp_path))
 
 
-def test_tracepoint_counts_under_run(major: int, pin_dir: Path, tmp_path: Path) -> None:
+def test_tracepoint_counts_under_run(major: int, pins: Path, tmp_path: Path) -> None:
     obj = build(TP_SOURCE, tmp_path / "sys_enter.bpf.o", major)
     loader = build_loader(
         obj, EXAMPLES / "tracepoint" / "sys_enter_loader.c", "sys_enter", tmp_path
     )
     calls = {"getppid": 7, "getuid": 5, "getgid": 3}
-    result = bpfcov("run", "--pin-dir", pin_dir, "--", loader, *calls.values())
+    result = bpfcov("run", "--pin-dir", pins, "--", loader, *calls.values())
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["getppid", "7", "getuid", "5", "getgid", "3", "other", "0"]
-    assert bpfcov("gen", "-o", tmp_path / "tp.profraw", pin_dir).returncode == 0
+    assert bpfcov("gen", "-o", tmp_path / "tp.profraw", pins).returncode == 0
     function = export(tmp_path / "tp.profraw", tmp_path)["sys_enter"]
     ours = sum(calls.values())
     entry = function["count"]
@@ -187,9 +175,7 @@ def test_tracepoint_counts_under_run(major: int, pin_dir: Path, tmp_path: Path) 
     assert (hit, miss) == (ours, 5 * 1 + 3 * 2)
 
 
-def test_two_objects_in_one_program_are_kept_apart(
-    major: int, pin_dir: Path, tmp_path: Path
-) -> None:
+def test_two_objects_in_one_program_are_kept_apart(major: int, pins: Path, tmp_path: Path) -> None:
     objects = []
     for name in ("a", "b"):
         (tmp_path / name).mkdir()
@@ -199,9 +185,9 @@ def test_two_objects_in_one_program_are_kept_apart(
         f"bpftool prog loadall {o} {progs}/{i}\n" for i, o in enumerate(objects)
     )
     try:
-        result = bpfcov("run", "--pin-dir", pin_dir, "--", "sh", "-c", script_text)
+        result = bpfcov("run", "--pin-dir", pins, "--", "sh", "-c", script_text)
         assert result.returncode == 0, result.stderr
-        assert len(list(pin_dir.iterdir())) == 2
+        assert len(list(pins.iterdir())) == 2
         for i, times in ((0, 3), (1, 5)):
             prog = bpf.obj_get(progs / str(i) / "xdp_parser")
             try:
@@ -209,7 +195,7 @@ def test_two_objects_in_one_program_are_kept_apart(
             finally:
                 os.close(prog)
         out = tmp_path / "out"
-        gen = bpfcov("gen", "-o", f"{out}/", pin_dir)
+        gen = bpfcov("gen", "-o", f"{out}/", pins)
         assert gen.returncode == 0, gen.stderr
     finally:
         shutil.rmtree(progs, ignore_errors=True)
@@ -219,7 +205,7 @@ def test_two_objects_in_one_program_are_kept_apart(
     assert counts == [3, 5]
 
 
-def test_run_errors_are_one_line(pin_dir: Path) -> None:
+def test_run_errors_are_one_line(pins: Path) -> None:
     missing = bpfcov("run", "--", "no-such-command-xyz")
     assert (missing.returncode, missing.stderr) == (
         1,
@@ -234,12 +220,12 @@ def test_run_errors_are_one_line(pin_dir: Path) -> None:
     )
     assert run_dirs() == before
 
-    pin_dir.mkdir()
-    (pin_dir / "1-btf5").mkdir()
-    busy = bpfcov("run", "--pin-dir", pin_dir, "--", "true")
+    pins.mkdir()
+    (pins / "1-btf5").mkdir()
+    busy = bpfcov("run", "--pin-dir", pins, "--", "true")
     assert (busy.returncode, busy.stderr) == (
         1,
-        f"bpfcov: error: {pin_dir} is in use by an earlier run; "
+        f"bpfcov: error: {pins} is in use by an earlier run; "
         "choose another --pin-dir or remove it\n",
     )
 
@@ -274,8 +260,8 @@ def test_not_root_is_one_line() -> None:
     )
 
 
-def test_exit_status_is_the_programs(pin_dir: Path) -> None:
-    result = bpfcov("run", "--pin-dir", pin_dir, "--", "sh", "-c", "exit 42")
+def test_exit_status_is_the_programs(pins: Path) -> None:
+    result = bpfcov("run", "--pin-dir", pins, "--", "sh", "-c", "exit 42")
     assert result.returncode == 42
 
 
@@ -314,13 +300,13 @@ def test_list_and_clean_runs(
 
 
 def test_pins_and_run_directories_are_for_root_only(
-    xdp_loader: Path, packets: list[tuple[Path, int]], pin_dir: Path, tmp_path: Path
+    xdp_loader: Path, packets: list[tuple[Path, int]], pins: Path, tmp_path: Path
 ) -> None:
-    run_loader_packets(xdp_loader, packets[:1], pin_dir)
-    (group,) = pin_dir.iterdir()
-    assert pin_dir.stat().st_mode & 0o777 == 0o700
+    run_loader_packets(xdp_loader, packets[:1], pins)
+    (group,) = pins.iterdir()
+    assert pins.stat().st_mode & 0o777 == 0o700
     assert group.stat().st_mode & 0o777 == 0o700
     assert {p.stat().st_mode & 0o777 for p in group.iterdir()} == {0o600}
-    assert bpfcov("gen", "-o", tmp_path / "x.profraw", pin_dir).returncode == 0
+    assert bpfcov("gen", "-o", tmp_path / "x.profraw", pins).returncode == 0
     assert (tmp_path / "x.profraw").stat().st_mode & 0o777 == 0o600
     assert (tmp_path / "x.profraw.json").stat().st_mode & 0o777 == 0o600

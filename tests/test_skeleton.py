@@ -8,18 +8,12 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from support import BPFFS, XDP_SOURCE, build_plain, script
+from support import BPFFS, XDP_SOURCE, bpfcov, build_plain
 from test_examples_kernel import PACKETS, XDP_COUNTERS, expected_counts
 
 from bpfcov_build.layout import Section
 
 PROGS = Path(__file__).resolve().parent / "progs"
-
-
-def bpfcov(*args: object) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [script("bpfcov"), *map(str, args)], capture_output=True, text=True, check=False
-    )
 
 
 def include_dir() -> str:
