@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import pytest
 from support import ROOT, bpfcov, build
 
-from bpfcov_build import bpf, collect
+from bpfcov_build import bpf, collect, sidecar
 from bpfcov_build.errors import FormatError
 from bpfcov_build.layout import Section, parse_object_infos
 
@@ -106,3 +106,16 @@ def test_records_that_disagree_with_the_object_infos_are_refused(
     mixed = {**values, Section.COVMAP: covmap + _info("/y.obj", b"", raw_version, 99)}
     with pytest.raises(FormatError, match="built by different LLVMs"):
         collect.read_group(collect.MapGroup("mixed", mixed))
+
+
+def test_sidecar_names_every_object_and_reads_older_notes(tmp_path: Path) -> None:
+    profile = tmp_path / "p.profraw"
+    sidecar.write(profile, ["/a/first.bpf.obj", "/b/second.bpf.obj"], 19)
+    assert sidecar.objects(profile) == ["/a/first.bpf.obj", "/b/second.bpf.obj"]
+    assert sidecar.read(profile)["object"] == "/a/first.bpf.obj"
+    sidecar.path_of(profile).write_text('{"object": "/a/only.bpf.obj", "llvm_major": 19}')
+    assert sidecar.objects(profile) == ["/a/only.bpf.obj"]
+    sidecar.path_of(profile).write_text('{"objects": [3], "object": ""}')
+    assert sidecar.objects(profile) == []
+    sidecar.path_of(profile).write_text("not json")
+    assert sidecar.objects(profile) == []
