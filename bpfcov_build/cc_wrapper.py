@@ -165,6 +165,8 @@ def _instrumented(
         msg = f"cannot write {obj}: no such directory {obj.parent}"
         raise BpfcovError(msg)
     cmd = [os.fspath(chain.clang), *args, *_COVERAGE_FLAGS, f"-fpass-plugin={chain.plugin}"]
+    if "-flegacy-pass-manager" in args:  # clang 14: plugins run under the new one only
+        cmd.append("-fno-legacy-pass-manager")
     mapping = os.fspath(mapping_object_path(obj).absolute())
     if os.environ.get("BPFCOV_VERBOSE"):
         import shlex

@@ -159,6 +159,18 @@ def test_dependency_file_names_the_real_object_and_inputs(tmp_path: Path) -> Non
     assert "bpf_helpers.h" in deps
 
 
+@pytest.mark.skipif(14 not in llvm_majors(), reason="-flegacy-pass-manager is clang 14's only")
+def test_legacy_pass_manager_flag_still_instruments(tmp_path: Path) -> None:
+    out = tmp_path / "legacy.bpf.o"
+    flags = [*bpf_cflags(), "-flegacy-pass-manager", "-c", str(XDP), "-o", str(out)]
+    result = subprocess.run(
+        [script("bpfcov-cc"), "--bpfcov-llvm=14", *flags], capture_output=True, check=False
+    )
+    assert result.returncode == 0, result.stderr.decode()
+    assert ".data.profc" in sections(out)
+    assert "__llvm_covfun" in sections(mapping_object_path(out))
+
+
 def test_compiles_to_dev_null_are_clangs(tmp_path: Path) -> None:
     """Build systems probe the compiler with -o /dev/null: no X.obj beside a device."""
     result = cc(*bpf_cflags(), "-c", XDP, "-o", "/dev/null")
