@@ -7,10 +7,12 @@ else, then execs. The filter
 and the tracing are inherited, so forks, threads and exec'd programs are followed.
 
 At a seccomp stop the tracer reads the call with ``PTRACE_GET_SYSCALL_INFO`` (and lets
-anything but ``BPF_MAP_CREATE`` go on at once, though the filter stops nothing else). It
-steps to the syscall-exit-stop, takes the new fd into this process (``pidfd_getfd``), and if
-the map is named after a coverage section (:class:`~bpfcov_build.layout.Section`) pins
-it under ``pin_dir`` before the program runs on. Maps are grouped by object: one
+anything but ``BPF_MAP_CREATE`` go on at once, though the filter stops nothing else),
+then the map's name from the program's memory (``/proc/<tid>/mem``): a map not named
+after a coverage section (:class:`~bpfcov_build.layout.Section`) goes on at once too.
+For the others it steps to the syscall-exit-stop, takes the new fd into this process
+(``pidfd_getfd``), checks the created map's own name again and pins it under
+``pin_dir`` before the program runs on. Maps are grouped by object: one
 directory per object, ``<n>-btf<btf_id>``, numbered in order of first appearance (after
 any groups an earlier run left in ``pin_dir``). Maps of one object share its BTF id;
 maps without BTF (id 0) fill one group until a section repeats, which starts the next.
@@ -388,6 +390,30 @@ def _resume(request: Request, tid: int, sig: int = 0) -> bool:
     return True
 
 
+def _may_be_coverage_map(tid: int, attr: int, size: int) -> bool:
+    """Whether the ``BPF_MAP_CREATE`` that *tid* is stopped in may create a coverage map.
+
+    False only when the map's name, read from the program's ``bpf_attr``, is not a
+    coverage section's: then the call needs no stop at its exit. A name that cannot
+    be read counts as maybe, so the exit stop decides, as for every map before.
+    """
+    field = bpf.MapCreateAttr.map_name
+    if (size & 0xFFFF_FFFF) < field.offset + field.size:
+        return False  # no name given: the kernel names the map ""
+    try:
+        fd = os.open(f"/proc/{tid}/mem", os.O_RDONLY | os.O_CLOEXEC)
+        try:
+            raw = os.pread(fd, field.size, attr + field.offset)
+        finally:
+            os.close(fd)
+    except (OSError, OverflowError):
+        return True
+    if len(raw) < field.size:
+        return True
+    name = raw.partition(b"\0")[0].decode("ascii", "replace")
+    return layout.section_of_map(name) is not None
+
+
 _Action = tuple[Request, int]
 
 
@@ -492,10 +518,10 @@ class _Tracer:
         if (
             info.op is SyscallInfoOp.SECCOMP
             and (info.arch, info.nr) in self.bpf_calls
-            and info.args
+            and len(info.args) >= 3
             and info.args[0] & 0xFFFF_FFFF == bpf.Cmd.MAP_CREATE
         ):
-            t.in_map_create = True
+            t.in_map_create = _may_be_coverage_map(t.tid, info.args[1], info.args[2])
         return self._go(t)
 
     def _syscall_stop(self, t: _Tracee) -> _Action:

@@ -37,6 +37,7 @@ from bpfcov_build.tracer import (
     MapPinned,
     TraceEvent,
     _Groups,
+    _may_be_coverage_map,
     run_traced,
 )
 
@@ -614,3 +615,22 @@ def test_seccomp_filter_traps_bpf_map_create_under_every_abi_and_nothing_else() 
         assert run(arch.AUDIT_ARCH_X86_64, 321, cmd) == allow
         assert run(arch.AUDIT_ARCH_I386, 357, cmd) == allow
     assert run(arch.AUDIT_ARCH_X86_64, 321, 0xFFFF_FFFF_0000_0000) == trace
+
+
+def test_map_create_steps_to_its_exit_only_for_coverage_names() -> None:
+    """The name is read from the program's bpf_attr; what cannot be read counts as maybe."""
+
+    def may_be(name: bytes, size: int | None = None, address: int | None = None) -> bool:
+        attr = bpf.MapCreateAttr(map_name=name)
+        return _may_be_coverage_map(
+            os.getpid(),
+            ctypes.addressof(attr) if address is None else address,
+            ctypes.sizeof(attr) if size is None else size,
+        )
+
+    for section in layout.Section:
+        assert may_be(layout.map_name(section).encode())
+    assert not may_be(b"unrelated")
+    assert not may_be(b".data")
+    assert not may_be(b".data.profc", size=28)  # the attr ends before map_name
+    assert may_be(b"unrelated", address=8)  # unreadable: let the exit stop decide
