@@ -13,7 +13,7 @@ import subprocess
 from typing import TYPE_CHECKING
 
 import pytest
-from support import ROOT, bpfcov, build
+from support import ROOT, bpfcov, build, llvm_majors
 
 from bpfcov_build import bpf, collect, sidecar
 from bpfcov_build.errors import FormatError
@@ -23,6 +23,8 @@ if TYPE_CHECKING:
     from pathlib import Path
 
 LINKED = ROOT / "tests" / "progs" / "linked"
+#: -fcoverage-mcdc came with LLVM 18.
+MCDC_MAJORS = [n for n in llvm_majors() if n >= 18]
 
 
 def test_linked_objects_count_exactly(major: int, pins: Path, tmp_path: Path) -> None:
@@ -119,3 +121,40 @@ def test_sidecar_names_every_object_and_reads_older_notes(tmp_path: Path) -> Non
     assert sidecar.objects(profile) == []
     sidecar.path_of(profile).write_text("not json")
     assert sidecar.objects(profile) == []
+
+
+def _report(obj: Path, base: Path, tmp_path: Path) -> dict[str, object]:
+    """Each program of ``obj`` run on a few packet sizes under bpfcov run; its JSON report."""
+    base.mkdir()
+    run = bpfcov(
+        "run", "--pin-dir", base / "run", "--", "bpftool", "prog", "loadall", obj, base / "p"
+    )
+    assert run.returncode == 0, run.stderr
+    for prog in (base / "p").iterdir():
+        with bpf.owned_fd(bpf.obj_get(prog)) as fd:
+            for size in (14, 50, 51, 150):
+                bpf.prog_test_run(fd, bytes(size), repeat=2)
+    profile = tmp_path / f"{base.name}.profraw"
+    assert bpfcov("gen", "-o", profile, base / "run").returncode == 0
+    out = tmp_path / f"{base.name}.json"
+    assert bpfcov("out", "-f", "json", "-o", out, profile).returncode == 0
+    return {f["name"]: f for f in json.loads(out.read_text())["data"][0]["functions"]}
+
+
+@pytest.mark.parametrize("major", MCDC_MAJORS, ids=[f"llvm{n}" for n in MCDC_MAJORS])
+def test_linked_mcdc_bitmaps_match_the_objects_run_alone(
+    major: int, pins: Path, tmp_path: Path
+) -> None:
+    acl = build(
+        ROOT / "examples" / "mcdc" / "acl.bpf.c", tmp_path / "acl.bpf.o", major, "-fcoverage-mcdc"
+    )
+    decision = build(
+        LINKED / "decision.bpf.c", tmp_path / "decision.bpf.o", major, "-fcoverage-mcdc"
+    )
+    linked = tmp_path / "both.bpf.o"
+    subprocess.run(["bpftool", "gen", "object", linked, acl, decision], check=True)
+    pins.mkdir()
+    alone = {**_report(acl, pins / "acl", tmp_path), **_report(decision, pins / "dec", tmp_path)}
+    together = _report(linked, pins / "both", tmp_path)
+    assert alone == together
+    assert all(f["mcdc_records"] for f in together.values())
