@@ -1,6 +1,6 @@
 """bpfcov benchmarks: each figure a ratio of two things measured side by side, here, now.
 
-    .venv/bin/python bench/bench.py [--rounds N] [--llvm N] [--only build,kernel,run,gen]
+    .venv/bin/python bench/bench.py [--rounds N] [--llvm N] [--only build,profile,kernel,run,gen]
 
 The machines this runs on are shared and noisy, so nothing is compared with a figure
 from another run: each benchmark alternates its two sides round by round and prints
@@ -447,7 +447,7 @@ def main() -> int:
     parser.add_argument("--llvm", type=int, help="LLVM major (default: newest with a plugin)")
     parser.add_argument(
         "--only",
-        default="build,kernel,run,gen",
+        default="build,profile,kernel,run,gen",
         help="comma-separated: build, profile (clang -ftime-report, instrumented vs plain), "
         "kernel, run, gen",
     )
