@@ -12,6 +12,7 @@
 #include "llvm/Config/llvm-config.h"
 #include "llvm/IR/GlobalVariable.h"
 #include "llvm/IR/Module.h"
+#include "llvm/Passes/PassBuilder.h"
 #include "llvm/ProfileData/InstrProf.h"
 #include "llvm/Support/CodeGen.h"
 #if LLVM_VERSION_MAJOR >= 17
@@ -76,6 +77,16 @@ inline void moveToEnd(llvm::Module &M, llvm::GlobalVariable *GV) {
 #else
   M.getGlobalList().push_back(GV);
 #endif
+}
+
+/// Has AddPasses(MPM) add passes at the end of every optimisation pipeline PB
+/// builds. LLVM 20 gave the OptimizerLast callback a ThinOrFullLTOPhase
+/// parameter; the trailing pack accepts the callback type of every version.
+template <typename AddPassesFn>
+void atOptimizerLast(llvm::PassBuilder &PB, AddPassesFn AddPasses) {
+  PB.registerOptimizerLastEPCallback(
+      [AddPasses](llvm::ModulePassManager &MPM, llvm::OptimizationLevel,
+                  auto...) { AddPasses(MPM); });
 }
 
 /// What TargetMachine::addPassesToEmitFile writes: an object file. The

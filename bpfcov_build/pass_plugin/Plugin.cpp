@@ -140,12 +140,9 @@ void registerCallbacks(PassBuilder &PB) {
           MPM.addPass(bpfcov::LoadablePass(Params->ObjectPath));
         return true;
       });
-  // LLVM 20 added a ThinOrFullLTOPhase parameter to this callback; the
-  // trailing pack accepts the callback type of every version.
-  PB.registerOptimizerLastEPCallback(
-      [Explicit](ModulePassManager &MPM, OptimizationLevel, auto...) {
-        MPM.addPass(AutoLoadablePass(Explicit));
-      });
+  bpfcov::compat::atOptimizerLast(PB, [Explicit](ModulePassManager &MPM) {
+    MPM.addPass(AutoLoadablePass(Explicit));
+  });
 }
 
 } // namespace
