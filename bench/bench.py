@@ -134,11 +134,15 @@ def bench_build(chain: toolchain.Toolchain, rounds: int, work: Path) -> None:
         plain: list[float] = []
         instrumented: list[float] = []
         ours: list[float] = []
-        for _ in range(rounds):
-            plain.append(timed([chain.clang, *flags, "-o", work / "plain.o"]))
-            instrumented.append(timed([chain.clang, *flags, *_COVERAGE, "-o", work / "instr.o"]))
-            cc = [bin_of("bpfcov-cc"), f"--bpfcov-llvm={chain.major}", *flags]
-            ours.append(timed([*cc, "-o", work / "ours.bpf.o"]))
+        cc = [bin_of("bpfcov-cc"), f"--bpfcov-llvm={chain.major}", *flags]
+        for warm_up in (True, *(False,) * rounds):  # one round first, not counted: caches
+            t_plain = timed([chain.clang, *flags, "-o", work / "plain.o"])
+            t_instr = timed([chain.clang, *flags, *_COVERAGE, "-o", work / "instr.o"])
+            t_ours = timed([*cc, "-o", work / "ours.bpf.o"])
+            if not warm_up:
+                plain.append(t_plain)
+                instrumented.append(t_instr)
+                ours.append(t_ours)
         title = f"Build: {label} (LLVM {chain.major})"
         report(title, "s", "clang -c", plain, "bpfcov-cc (.o + .obj)", ours, goal=1.25)
         report(
