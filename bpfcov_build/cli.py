@@ -7,23 +7,14 @@ shared ones (``-v``). Errors a user can cause print one line and exit 1.
 from __future__ import annotations
 
 import argparse
+import importlib
 import logging
 import os
 import signal
 import sys
 from typing import TYPE_CHECKING
 
-from bpfcov_build import (
-    __version__,
-    cmd_gen,
-    cmd_list,
-    cmd_out,
-    cmd_run,
-    cmd_skel,
-    meson,
-    subcommand,
-    toolchain,
-)
+from bpfcov_build import __version__, meson, subcommand, toolchain
 from bpfcov_build.errors import BpfcovError, ToolFailedError
 
 if TYPE_CHECKING:
@@ -61,6 +52,18 @@ def _version(args: argparse.Namespace) -> int:
     return 0
 
 
+#: The module of each subcommand (and the function that adds its parsers). Only the
+#: command being run is imported, unless the whole list is asked for: every bpfcov
+#: start pays for what it imports.
+_COMMANDS = {
+    "run": ("cmd_run", "add_parser"),
+    "gen": ("cmd_gen", "add_parser"),
+    "out": ("cmd_out", "add_parser"),
+    "skel": ("cmd_skel", "add_parser"),
+    "list": ("cmd_list", "add_parsers"),
+    "clean": ("cmd_list", "add_parsers"),
+}
+
 _VERSION_HELP = "print the version, the LLVM toolchains found and their plugins"
 _MESON_HELP = "print the Meson helper directory a project copies in (--snippet: how to)"
 
@@ -71,7 +74,13 @@ def _meson_dir(args: argparse.Namespace) -> int:
     return 0
 
 
-def _parser() -> argparse.ArgumentParser:
+def _command_of(argv: Sequence[str]) -> str | None:
+    """The subcommand ``argv`` names (the shared options take no value)."""
+    return next((a for a in argv if not a.startswith("-")), None)
+
+
+def _parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser; with ``command`` one of ours, only that command's subparser."""
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("-v", "--verbose", action="store_true", help="say what is run and found")
     parser = argparse.ArgumentParser(
@@ -82,11 +91,14 @@ def _parser() -> argparse.ArgumentParser:
         parents=[common],
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    cmd_run.add_parser(sub, [common])
-    cmd_gen.add_parser(sub, [common])
-    cmd_out.add_parser(sub, [common])
-    cmd_skel.add_parser(sub, [common])
-    cmd_list.add_parsers(sub, [common])
+    if command in _COMMANDS:
+        wanted = [_COMMANDS[command]]
+    elif command in ("version", "meson-dir"):
+        wanted = []  # defined here
+    else:  # the whole list (--help, or a name argparse will refuse)
+        wanted = list(_COMMANDS.values())
+    for module, add in dict.fromkeys(wanted):
+        getattr(importlib.import_module(f"bpfcov_build.{module}"), add)(sub, [common])
     version = subcommand.add(
         sub,
         "version",
@@ -111,7 +123,8 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``bpfcov``."""
-    parser = _parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = _parser(_command_of(argv))
     args = parser.parse_args(argv)
     logging.basicConfig(format=f"{PROG}: %(message)s", level=logging.WARNING)
     if args.verbose:
