@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from elftools.elf.elffile import ELFFile
-from support import EXAMPLES, bpf_cflags, llvm_majors, script
+from support import EXAMPLES, bpf_cflags, bpfcov, llvm_majors, script
 
 from bpfcov_build import toolchain
 from bpfcov_build.cc_wrapper import classify, mapping_object_path
@@ -272,17 +272,13 @@ def test_newest_llvm_with_a_plugin_is_the_default(tmp_path: Path) -> None:
     "command", ["run", "gen", "out", "skel", "list", "clean", "version", "meson-dir"]
 )
 def test_every_subcommand_help_has_an_example(command: str) -> None:
-    result = subprocess.run(
-        [script("bpfcov"), command, "--help"], capture_output=True, text=True, check=False
-    )
+    result = bpfcov(command, "--help")
     assert result.returncode == 0
     assert re.search(r"^examples?:\n  \S", result.stdout, re.M), result.stdout
 
 
 def test_top_level_help_documents_exit_status() -> None:
-    result = subprocess.run(
-        [script("bpfcov"), "--help"], capture_output=True, text=True, check=False
-    )
+    result = bpfcov("--help")
     assert "Exit status: 0 done, 1 an error" in result.stdout
     for command in ("run", "gen", "out", "skel", "list", "clean", "version", "meson-dir"):
         assert f"    {command}" in result.stdout

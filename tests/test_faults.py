@@ -184,11 +184,5 @@ def test_the_program_keeps_its_environment_and_privileges(pins: Path, tmp_path: 
     bare = subprocess.run(
         ["sh", "-c", probe], capture_output=True, text=True, env=env, check=True
     ).stdout
-    under = subprocess.run(
-        [script("bpfcov"), "run", "--pin-dir", str(pins), "--", "sh", "-c", probe],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=False,
-    )
+    under = bpfcov("run", "--pin-dir", pins, "--", "sh", "-c", probe, env=env)
     assert under.stdout == bare

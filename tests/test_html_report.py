@@ -11,7 +11,7 @@ import shutil
 import subprocess
 from typing import TYPE_CHECKING
 
-from support import ROOT, script
+from support import ROOT, bpfcov
 from test_examples_kernel import expected_counts
 from test_gen_out import gen_after_packets
 
@@ -46,12 +46,7 @@ def chromium(profile: Path, *args: str) -> subprocess.CompletedProcess[str]:
 def test_browser_shows_functions_and_branch_counts(xdp_obj: Path, tmp_path: Path) -> None:
     gen_after_packets(xdp_obj, tmp_path / "x.profraw")
     html = tmp_path / "html"
-    result = subprocess.run(
-        [script("bpfcov"), "out", "-f", "html", "-o", html, tmp_path / "x.profraw"],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    result = bpfcov("out", "-f", "html", "-o", html, tmp_path / "x.profraw")
     assert result.returncode == 0, result.stderr
     (page,) = [p for p in html.rglob("*.html") if p.name == "xdp_parser.bpf.c.html"]
 

@@ -20,7 +20,6 @@ from __future__ import annotations
 import json
 import os
 import statistics
-import subprocess
 import threading
 import time
 from collections import Counter
@@ -29,7 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from support import XDP_SOURCE, build, build_plain, llvm_majors, loaded, script
+from support import XDP_SOURCE, bpfcov, build, build_plain, llvm_majors, loaded
 from test_examples_kernel import (
     ETH_P_IP,
     IPPROTO_UDP,
@@ -149,19 +148,9 @@ def test_atomic_counts_reach_the_report(tmp_path: Path) -> None:
     with loaded(obj) as prog:
         hammer = Hammer(prog.progs["xdp_parser"], REPEAT // 4, CALLS)
         hammer.run()
-        gen = subprocess.run(
-            [script("bpfcov"), "gen", "-o", tmp_path / "x.profraw", prog.pin_dir],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
+        gen = bpfcov("gen", "-o", tmp_path / "x.profraw", prog.pin_dir)
         assert gen.returncode == 0, gen.stderr
-    out = subprocess.run(
-        [script("bpfcov"), "out", "-f", "json", "-o", tmp_path / "x.json", tmp_path / "x.profraw"],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    out = bpfcov("out", "-f", "json", "-o", tmp_path / "x.json", tmp_path / "x.profraw")
     assert out.returncode == 0, out.stderr
     functions = json.loads((tmp_path / "x.json").read_text())["data"][0]["functions"]
     counts = {f["name"]: f["count"] for f in functions}

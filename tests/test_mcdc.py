@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import re
 import struct
-import subprocess
 from typing import TYPE_CHECKING
 
 import pytest
-from support import EXAMPLES, build, llvm_cov, llvm_majors, loaded, script
+from support import EXAMPLES, bpfcov, build, llvm_cov, llvm_majors, loaded
 
 from bpfcov_build import bpf
 
@@ -49,12 +48,7 @@ def run_acl(obj: Path, inputs: list[tuple[int, int, int]], profile: Path) -> Non
             assert result.retval == (
                 XDP_DROP if VECTORS[proto, port, allow][-1] == "T" else XDP_PASS
             )
-        gen = subprocess.run(
-            [script("bpfcov"), "gen", "-o", profile, loaded_obj.pin_dir],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
+        gen = bpfcov("gen", "-o", profile, loaded_obj.pin_dir)
         assert gen.returncode == 0, gen.stderr
 
 
