@@ -269,8 +269,7 @@ def bench_kernel(chain: toolchain.Toolchain, rounds: int, work: Path) -> None:
 
 def _allow_all_filter() -> None:
     """In the child, before exec: a seccomp filter that allows every call, nothing else."""
-    ret_allow = ptrace.SockFilter(code=0x06, jt=0, jf=0, k=ptrace.SeccompRet.ALLOW)  # BPF_RET|K
-    ptrace.install_seccomp_filter((ret_allow,))
+    ptrace.install_seccomp_filter(ptrace.allow_filter())
 
 
 def bench_run(rounds: int, work: Path) -> None:

@@ -615,6 +615,8 @@ def test_seccomp_filter_traps_bpf_map_create_under_every_abi_and_nothing_else() 
         assert run(arch.AUDIT_ARCH_X86_64, 321, cmd) == allow
         assert run(arch.AUDIT_ARCH_I386, 357, cmd) == allow
     assert run(arch.AUDIT_ARCH_X86_64, 321, 0xFFFF_FFFF_0000_0000) == trace
+    (only,) = ptrace.allow_filter()  # bench's floor: one "ret ALLOW"
+    assert (only.code, only.k) == (0x06, allow)
 
 
 def test_map_create_steps_to_its_exit_only_for_coverage_names() -> None:
