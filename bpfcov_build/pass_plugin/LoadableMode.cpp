@@ -46,7 +46,9 @@
 #include "llvm/IR/DIBuilder.h"
 #include "llvm/IR/DataLayout.h"
 #include "llvm/IR/DebugInfoMetadata.h"
+#include "llvm/IR/GetElementPtrTypeIterator.h"
 #include "llvm/IR/GlobalVariable.h"
+#include "llvm/IR/IRBuilder.h"
 #include "llvm/IR/Instructions.h"
 #include "llvm/IR/Operator.h"
 #include "llvm/ProfileData/InstrProf.h"
@@ -104,6 +106,36 @@ GlobalVariable *findReferencedGlobal(Constant *C, StringRef Section) {
   return nullptr;
 }
 
+/// The byte offset of Pointer from Base, as an i64 computed at B's insertion
+/// point (a constant when the GEPs are). Pointer is Base or a chain of GEPs
+/// on it; anything else gives null.
+Value *byteOffsetFrom(IRBuilder<> &B, const DataLayout &DL, Value *Base,
+                      Value *Pointer) {
+  if (Pointer == Base)
+    return B.getInt64(0);
+  auto *GEP = dyn_cast<GEPOperator>(Pointer);
+  if (!GEP)
+    return nullptr;
+  Value *Off = byteOffsetFrom(B, DL, Base, GEP->getPointerOperand());
+  if (!Off)
+    return nullptr;
+  for (gep_type_iterator GTI = gep_type_begin(GEP), E = gep_type_end(GEP);
+       GTI != E; ++GTI) {
+    Value *Index = GTI.getOperand();
+    if (StructType *STy = GTI.getStructTypeOrNull()) {
+      uint64_t Field = cast<ConstantInt>(Index)->getZExtValue();
+      Off = B.CreateAdd(
+          Off, B.getInt64(DL.getStructLayout(STy)->getElementOffset(Field)));
+      continue;
+    }
+    uint64_t Stride = DL.getTypeAllocSize(GTI.getIndexedType());
+    Off = B.CreateAdd(
+        Off, B.CreateMul(B.CreateSExtOrTrunc(Index, B.getInt64Ty()),
+                         B.getInt64(Stride)));
+  }
+  return Off;
+}
+
 class LoadableRewriter {
 public:
   LoadableRewriter(Module &M, StringRef ObjectPath)
@@ -122,6 +154,8 @@ private:
   void placeCounters(std::vector<ProfiledFunction> &Functions);
   void dropDeadAtomicLoads(GlobalVariable *Counters);
   void placeBitmaps(std::vector<ProfiledFunction> &Functions);
+  GlobalVariable *padToWords(GlobalVariable *Bitmap);
+  void widenAtomicBitmapUpdates(GlobalVariable *Bitmap);
   void splitDataRecords(const std::vector<ProfiledFunction> &Functions);
   void placeNames();
   void emitObjectInfo();
@@ -230,7 +264,8 @@ void LoadableRewriter::dropDeadAtomicLoads(GlobalVariable *Counters) {
     Load->eraseFromParent();
 }
 
-/// MC/DC bitmaps go to .data.profbm, byte-packed in record order. Functions
+/// MC/DC bitmaps go to .data.profbm in record order, each 8-aligned and
+/// padded to whole 64-bit words (see widenAtomicBitmapUpdates). Functions
 /// without decisions have an empty bitmap, which takes no space and is
 /// removed.
 void LoadableRewriter::placeBitmaps(std::vector<ProfiledFunction> &Functions) {
@@ -239,14 +274,88 @@ void LoadableRewriter::placeBitmaps(std::vector<ProfiledFunction> &Functions) {
     if (!F.Bitmap)
       continue;
     F.BitmapOffset = Offset;
-    uint64_t Size = DL.getTypeAllocSize(F.Bitmap->getValueType());
-    if (Size == 0) {
+    if (DL.getTypeAllocSize(F.Bitmap->getValueType()) == 0) {
       F.Bitmap = nullptr; // dropped with the record that refers to it
       continue;
     }
-    F.Bitmap->setAlignment(Align(1));
+    F.Bitmap = padToWords(F.Bitmap);
+    widenAtomicBitmapUpdates(F.Bitmap);
     placeInSection(F.Bitmap, layout::BitmapSection);
-    Offset += Size;
+    Offset += DL.getTypeAllocSize(F.Bitmap->getValueType());
+  }
+}
+
+/// A bitmap of K bytes becomes [roundup(K, 8) x i8], 8-aligned, so that every
+/// byte of it lies in a 64-bit word of its own global. The data record keeps
+/// K as NumBitmapBytes: the padding is never part of the profile.
+GlobalVariable *LoadableRewriter::padToWords(GlobalVariable *Bitmap) {
+  uint64_t Size = DL.getTypeAllocSize(Bitmap->getValueType());
+  Bitmap->setAlignment(Align(8));
+  if (Size % 8 == 0)
+    return Bitmap;
+  auto *Ty = ArrayType::get(Type::getInt8Ty(M.getContext()), alignTo(Size, 8));
+  auto *Padded = new GlobalVariable(M, Ty, Bitmap->isConstant(),
+                                    Bitmap->getLinkage(),
+                                    Constant::getNullValue(Ty), "", Bitmap);
+  Padded->copyAttributesFrom(Bitmap);
+  Padded->setAlignment(Align(8));
+  Padded->takeName(Bitmap);
+  Bitmap->replaceAllUsesWith(Padded);
+  Bitmap->eraseFromParent();
+  return Padded;
+}
+
+/// With -fprofile-update=atomic, clang (LLVM >= 19) sets MC/DC bitmap bits
+/// with `atomicrmw or i8`, which BPF cannot encode (its atomics are 32 and
+/// 64 bits wide). Each becomes an atomic or of the 64-bit word that holds
+/// the byte, with the bits shifted to that byte's place:
+///
+///   atomicrmw or ptr (@bm + Off), i8 V
+///     -> atomicrmw or ptr (@bm + (Off & ~7)), i64 (zext V << 8*byte(Off & 7))
+///
+/// The other bytes of the word get 0 bits, so no test vector is lost or
+/// invented when several CPUs set bits at once.
+void LoadableRewriter::widenAtomicBitmapUpdates(GlobalVariable *Bitmap) {
+  SmallVector<std::pair<Value *, AtomicRMWInst *>, 8> Updates;
+  // The pointers derived from the bitmap, through GEPs.
+  SmallVector<Value *, 8> Worklist{Bitmap};
+  while (!Worklist.empty()) {
+    Value *Pointer = Worklist.pop_back_val();
+    for (User *U : Pointer->users()) {
+      if (auto *RMW = dyn_cast<AtomicRMWInst>(U)) {
+        if (RMW->getPointerOperand() == Pointer &&
+            RMW->getOperation() == AtomicRMWInst::Or &&
+            RMW->getValOperand()->getType()->isIntegerTy(8))
+          Updates.push_back({Pointer, RMW});
+      } else if (isa<GEPOperator>(U)) {
+        Worklist.push_back(U);
+      }
+    }
+  }
+  Type *Int64Ty = Type::getInt64Ty(M.getContext());
+  for (auto &[Pointer, RMW] : Updates) {
+    IRBuilder<> B(RMW);
+    Value *Off = byteOffsetFrom(B, DL, Bitmap, Pointer);
+    if (!Off)
+      report_fatal_error("bpf-cov: an MC/DC bitmap update the pass cannot "
+                         "widen to 64 bits");
+    Value *Word = B.CreateGEP(B.getInt8Ty(), Bitmap,
+                              B.CreateAnd(Off, ~uint64_t(7)), "bpfcov.word");
+    Value *Byte = B.CreateAnd(Off, 7);
+    if (DL.isBigEndian())
+      Byte = B.CreateSub(B.getInt64(7), Byte);
+    Value *Shift = B.CreateShl(Byte, 3);
+    Value *Bits = B.CreateZExt(RMW->getValOperand(), Int64Ty);
+    auto *ConstShift = dyn_cast<ConstantInt>(Shift);
+    if (!ConstShift || !ConstShift->isZero())
+      Bits = B.CreateShl(Bits, Shift);
+    AtomicRMWInst *Wide =
+        B.CreateAtomicRMW(AtomicRMWInst::Or, Word, Bits, MaybeAlign(8),
+                          RMW->getOrdering(), RMW->getSyncScopeID());
+    if (!RMW->use_empty())
+      RMW->replaceAllUsesWith(
+          B.CreateTrunc(B.CreateLShr(Wide, Shift), RMW->getType()));
+    RMW->eraseFromParent();
   }
 }
 

@@ -19,6 +19,7 @@ Substitutions:
   %opt          opt-N -load-pass-plugin=<plugin>
   %llc          llc-N
   %readelf      llvm-readelf-N (llvm-readelf-19 when N has none)
+  %objdump      llvm-objdump-N
   %plugin       the plugin's path (for clang -fpass-plugin=)
   %llvm_major   N
   %bpftool      bpftool (optional, see the bpftool feature)
@@ -116,6 +117,7 @@ opt = tool("opt")
 llc = tool("llc")
 filecheck = tool("FileCheck")
 readelf = tool("llvm-readelf", fallback="llvm-readelf-19")
+objdump = tool("llvm-objdump")
 # Optional: BTF checks that need it use %if bpftool.
 bpftool = shutil.which("bpftool") or shutil.which("/usr/sbin/bpftool")
 
@@ -144,6 +146,7 @@ config.substitutions.append(("%clang", clang))
 config.substitutions.append(("%opt", f"{opt} -load-pass-plugin={plugin}"))
 config.substitutions.append(("%llc", llc))
 config.substitutions.append(("%readelf", readelf))
+config.substitutions.append(("%objdump", objdump))
 config.substitutions.append(("%plugin", plugin))
 config.substitutions.append(("%llvm_major", str(llvm_major)))
 config.substitutions.append(("%bpftool", bpftool or "bpftool"))

@@ -9,17 +9,18 @@
 //
 // With -fcoverage-mcdc (clang >= 18) every function gets an MC/DC bitmap
 // __profbm_<fn> in __llvm_prf_bits, [0 x i8] for functions without a
-// decision. Loadable mode moves the non-empty bitmaps into .data.profbm,
-// byte-packed in record order (external, align 1, with debug info), removes
-// the empty ones, and writes each record's BitmapPtr as the byte offset of the
-// function's bitmap in .data.profbm (for a function without a bitmap: the
-// offset where it would start; it has NumBitmapBytes 0). The bitmap updates in
-// the code (load / or / store of an i8, at a computed byte for the 2-byte
-// bitmap) still go to the same globals.
+// decision. Loadable mode moves the non-empty bitmaps into .data.profbm in
+// record order, each padded to whole 64-bit words and 8-aligned (external,
+// with debug info), removes the empty ones, and writes each record's BitmapPtr
+// as the byte offset of the function's bitmap in .data.profbm (for a function
+// without a bitmap: the offset where it would start; it has NumBitmapBytes 0,
+// and the others their unpadded size). The plain bitmap updates in the code
+// (load / or / store of an i8, at a computed byte for the 2-byte bitmap) still
+// go to the same globals.
 //
 // Bitmap sizes here (clang 19): no_decision 0, two_conds 1, many_conds 2,
-// also_none 0, last 1 byte, so the offsets are 0, 0, 1, 3, 3 and .data.profbm
-// is 4 bytes. clang 18 already has -fcoverage-mcdc, but LLVM 19 reworked how
+// also_none 0, last 1 byte, so the offsets are 0, 0, 8, 16, 16 and
+// .data.profbm is 24 bytes. clang 18 already has -fcoverage-mcdc, but LLVM 19 reworked how
 // MC/DC bitmaps are sized and LLVM 18 is not installed here to check these
 // numbers, hence llvm-ge-19.
 
@@ -51,19 +52,19 @@ int last(int a, int b) { return (a > 0 || b > 0) ? 5 : 6; }
 // GONE-NOT: @__profbm_no_decision
 // GONE-NOT: @__profbm_also_none
 
-// CHECK:      {{^}}@__profbm_two_conds = dso_local global [1 x i8] zeroinitializer, section ".data.profbm", align 1, !dbg
-// CHECK-NEXT: {{^}}@__profbm_many_conds = dso_local global [2 x i8] zeroinitializer, section ".data.profbm", align 1, !dbg
-// CHECK-NEXT: {{^}}@__profbm_last = dso_local global [1 x i8] zeroinitializer, section ".data.profbm", align 1, !dbg
+// CHECK:      {{^}}@__profbm_two_conds = dso_local global [8 x i8] zeroinitializer, section ".data.profbm", align 8, !dbg
+// CHECK-NEXT: {{^}}@__profbm_many_conds = dso_local global [8 x i8] zeroinitializer, section ".data.profbm", align 8, !dbg
+// CHECK-NEXT: {{^}}@__profbm_last = dso_local global [8 x i8] zeroinitializer, section ".data.profbm", align 8, !dbg
 
 // CHECK:      {{^}}@__profd_no_decision_BitmapPtr = dso_local constant i64 0,
 // CHECK:      {{^}}@__profd_no_decision_NumBitmapBytes = dso_local constant i32 0,
 // CHECK:      {{^}}@__profd_two_conds_BitmapPtr = dso_local constant i64 0,
 // CHECK:      {{^}}@__profd_two_conds_NumBitmapBytes = dso_local constant i32 1,
-// CHECK:      {{^}}@__profd_many_conds_BitmapPtr = dso_local constant i64 1,
+// CHECK:      {{^}}@__profd_many_conds_BitmapPtr = dso_local constant i64 8,
 // CHECK:      {{^}}@__profd_many_conds_NumBitmapBytes = dso_local constant i32 2,
-// CHECK:      {{^}}@__profd_also_none_BitmapPtr = dso_local constant i64 3,
+// CHECK:      {{^}}@__profd_also_none_BitmapPtr = dso_local constant i64 16,
 // CHECK:      {{^}}@__profd_also_none_NumBitmapBytes = dso_local constant i32 0,
-// CHECK:      {{^}}@__profd_last_BitmapPtr = dso_local constant i64 3,
+// CHECK:      {{^}}@__profd_last_BitmapPtr = dso_local constant i64 16,
 // CHECK:      {{^}}@__profd_last_NumBitmapBytes = dso_local constant i32 1,
 
 // CHECK-LABEL: define {{.*}}@many_conds(
@@ -80,8 +81,8 @@ int last(int a, int b) { return (a > 0 || b > 0) ? 5 : 6; }
 // CHECK-DAG: !DIGlobalVariable(name: "__profbm_many_conds",
 // CHECK-DAG: !DIGlobalVariable(name: "__profbm_last",
 
-// OBJ:      [{{ *}}[[SEC:[0-9]+]]] .data.profbm PROGBITS {{[0-9a-f]+}} {{[0-9a-f]+}} 000004 00 WA 0 0 1
+// OBJ:      [{{ *}}[[SEC:[0-9]+]]] .data.profbm PROGBITS {{[0-9a-f]+}} {{[0-9a-f]+}} 000018 00 WA 0 0 8
 // OBJ-NOT:  ] .data.profbm
-// OBJ-DAG:  0000000000000000 1 OBJECT GLOBAL DEFAULT [[SEC]] __profbm_two_conds
-// OBJ-DAG:  0000000000000001 2 OBJECT GLOBAL DEFAULT [[SEC]] __profbm_many_conds
-// OBJ-DAG:  0000000000000003 1 OBJECT GLOBAL DEFAULT [[SEC]] __profbm_last
+// OBJ-DAG:  0000000000000000 8 OBJECT GLOBAL DEFAULT [[SEC]] __profbm_two_conds
+// OBJ-DAG:  0000000000000008 8 OBJECT GLOBAL DEFAULT [[SEC]] __profbm_many_conds
+// OBJ-DAG:  0000000000000010 8 OBJECT GLOBAL DEFAULT [[SEC]] __profbm_last
