@@ -10,13 +10,19 @@ and grouping the coverage maps by BTF id. Each group gives one
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bpfcov_build import bpf, sidecar
 from bpfcov_build.errors import FormatError, NotFoundError
-from bpfcov_build.layout import Section, parse_object_infos, pin_name, section_of_map
+from bpfcov_build.layout import (
+    PART_ALIGN,
+    Section,
+    parse_object_infos,
+    pin_name,
+    section_of_map,
+)
 from bpfcov_build.profraw import (
     FunctionRecord,
     RawProfile,
@@ -34,6 +40,7 @@ __all__ = [
     "live_groups",
     "pinned_groups",
     "read_group",
+    "reconcile",
     "write_coverage",
 ]
 
@@ -166,7 +173,10 @@ def read_group(group: MapGroup) -> Coverage:
         start, count = rec["CounterPtr"][0], rec["NumCounters"][0]
         if start == 0:
             parts += 1
-            counter_base, bitmap_base = counter_end, bitmap_end
+            # Each part starts PART_ALIGN-aligned (a bitmap is padded to whole
+            # words, its record counts only its own bytes).
+            counter_base = counter_end
+            bitmap_base = -(-bitmap_end // PART_ALIGN) * PART_ALIGN
         start += counter_base
         if start % 8 or start + 8 * count > len(counters):
             msg = f"{group.label}: a data record points outside {Section.COUNTERS}"
@@ -199,6 +209,50 @@ def read_group(group: MapGroup) -> Coverage:
         version=info.raw_version, records=tuple(records), names=group.values[Section.NAMES]
     )
     return Coverage(group.label, infos, profile)
+
+
+@dataclass(frozen=True)
+class Reconciled:
+    """A coverage whose counters agree with its mapping, and what that took."""
+
+    coverage: Coverage
+    functions_raised: int
+    """Functions whose counters had to be raised (0: they agreed as read)."""
+    largest_raise: int
+    unchecked: str | None = None
+    """Why the counters could not be checked (no mapping object), if so."""
+
+
+def reconcile(coverage: Coverage) -> Reconciled:
+    """``coverage`` with counters that llvm-cov cannot turn into negative counts.
+
+    Each function's counters are checked against the differences its coverage
+    mapping derives counts from (:mod:`bpfcov_build.covmap`) and raised where one
+    would be negative: counters read while programs run, or plain counters that
+    lost increments to a race, can disagree.
+    """
+    from bpfcov_build import covmap
+
+    paths = [Path(p) for p in coverage.objects]
+    missing = [p for p in paths if not p.is_file()]
+    if not paths or missing:
+        why = f"{missing[0]}: no such mapping object" if missing else "no mapping object recorded"
+        return Reconciled(coverage, 0, 0, why)
+    mappings = covmap.read_mappings(paths)
+    records = []
+    raised = largest = 0
+    for rec in coverage.profile.records:
+        fn = mappings.get((rec.name_ref, rec.func_hash))
+        counters = list(rec.counters)
+        if fn is not None and not covmap.consistent(fn, counters) and covmap.repair(fn, counters):
+            raised += 1
+            largest = max(largest, *(b - a for a, b in zip(rec.counters, counters, strict=True)))
+            rec = replace(rec, counters=tuple(counters))  # noqa: PLW2901 - the repaired record
+        records.append(rec)
+    if not raised:
+        return Reconciled(coverage, 0, 0)
+    profile = replace(coverage.profile, records=tuple(records))
+    return Reconciled(replace(coverage, profile=profile), raised, largest)
 
 
 def write_coverage(coverage: Coverage, path: Path) -> None:
