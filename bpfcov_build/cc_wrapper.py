@@ -4,7 +4,11 @@ A compile of C to an object for the BPF target (``-target bpf|bpfel|bpfeb`` or
 ``--target=...``, with ``-c``) becomes one clang process::
 
     BPFCOV_MAPPING_OBJECT=X.obj clang <your flags> -fprofile-instr-generate \
-        -fcoverage-mapping -fpass-plugin=libBPFCov.so -c X.c -o X.o
+        -fcoverage-mapping -fpass-plugin=libBPFCov.so -fprofile-update=atomic \
+        -c X.c -o X.o
+
+Counters are atomic unless the flags choose (``-fprofile-update=single`` for plain
+increments, which lose counts when a program runs on several CPUs at once).
 
 The plugin runs last in clang's optimisation pipeline: it writes ``X.obj`` (the
 object llvm-cov reads), then rewrites the module so that clang's own code
@@ -59,6 +63,10 @@ _C_SUFFIXES = frozenset({".c", ".i"})
 _C_LANGUAGES = frozenset({"c", "cpp-output"})
 #: The front end's flags that turn coverage on.
 _COVERAGE_FLAGS = ("-fprofile-instr-generate", "-fcoverage-mapping")
+#: How counters are incremented unless the compile says otherwise: atomic adds,
+#: because a BPF program runs on every CPU at once and llvm-cov derives region
+#: counts as differences of counters, which lost increments turn negative.
+DEFAULT_PROFILE_UPDATE = "-fprofile-update=atomic"
 
 
 def mapping_object_path(obj: Path) -> Path:
@@ -165,6 +173,8 @@ def _instrumented(
         msg = f"cannot write {obj}: no such directory {obj.parent}"
         raise BpfcovError(msg)
     cmd = [os.fspath(chain.clang), *args, *_COVERAGE_FLAGS, f"-fpass-plugin={chain.plugin}"]
+    if not any(a.startswith("-fprofile-update=") for a in args):
+        cmd.append(DEFAULT_PROFILE_UPDATE)
     if "-flegacy-pass-manager" in args:  # clang 14: plugins run under the new one only
         cmd.append("-fno-legacy-pass-manager")
     mapping = os.fspath(mapping_object_path(obj).absolute())

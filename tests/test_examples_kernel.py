@@ -290,8 +290,8 @@ def test_llvm_cov_reads_the_mapping_object(xdp_obj: Path, major: int) -> None:
 
 
 def test_atomic_counters_are_exact(major: int, tmp_path: Path) -> None:
-    """-fprofile-update=atomic: every increment a BPF atomic add the verifier accepts."""
-    obj = build(XDP_SOURCE, tmp_path / "atomic.bpf.o", major, "-fprofile-update=atomic")
+    """bpfcov-cc's default: every increment a BPF atomic add the verifier accepts."""
+    obj = build(XDP_SOURCE, tmp_path / "atomic.bpf.o", major)
     disasm = subprocess.run(
         [toolchain.Toolchain(major).tool("llvm-objdump"), "-d", obj],
         capture_output=True,

@@ -8,9 +8,10 @@ concurrently. (``BPF_F_TEST_RUN_ON_CPU`` would say the same without the pinning,
 but the kernel takes it only for raw tracepoints, which do not support
 ``repeat``; for XDP it is EINVAL.)
 
-With ``-fprofile-update=atomic`` every counter must hold exactly what the runs
-imply. Plain counters may lose increments: how many is measured and printed, never
-required. The cost of atomic counters is measured too, as nanoseconds per run that
+With bpfcov-cc's default (atomic increments, ``-fprofile-update=atomic``) every
+counter must hold exactly what the runs imply. Plain counters
+(``-fprofile-update=single``) may lose increments: how many is measured and
+printed, never required. The cost of atomic counters is measured too, as nanoseconds per run that
 the kernel reports for the repeat loop, alone and on both CPUs at once. With
 ``BPFCOV_MEASURE_OUT=path`` the figures are also written there as JSON.
 """
@@ -132,8 +133,8 @@ def hammered_counts(obj: Path) -> tuple[dict[str, list[int]], Hammer]:
         return counters_by_function(prog), hammer
 
 
-def test_atomic_counters_are_exact_on_two_cpus(major: int, tmp_path: Path) -> None:
-    obj = build(XDP_SOURCE, tmp_path / "atomic.bpf.o", major, "-fprofile-update=atomic")
+def test_default_counters_are_exact_on_two_cpus(major: int, tmp_path: Path) -> None:
+    obj = build(XDP_SOURCE, tmp_path / "atomic.bpf.o", major)
     counts, hammer = hammered_counts(obj)
     runs = hammer.runs()
     for function, per_run in expected_per_run().items():
@@ -144,7 +145,7 @@ def test_atomic_counters_are_exact_on_two_cpus(major: int, tmp_path: Path) -> No
 def test_atomic_counts_reach_the_report(tmp_path: Path) -> None:
     """bpfcov gen and out on the hammered program: llvm-cov shows every run."""
     major = NEWEST
-    obj = build(XDP_SOURCE, tmp_path / "atomic.bpf.o", major, "-fprofile-update=atomic")
+    obj = build(XDP_SOURCE, tmp_path / "atomic.bpf.o", major)
     with loaded(obj) as prog:
         hammer = Hammer(prog.progs["xdp_parser"], REPEAT // 4, CALLS)
         hammer.run()
@@ -160,7 +161,7 @@ def test_atomic_counts_reach_the_report(tmp_path: Path) -> None:
 def test_plain_counters_lose_but_never_gain(
     major: int, tmp_path: Path, measured: dict[str, Any]
 ) -> None:
-    obj = build(XDP_SOURCE, tmp_path / "plain.bpf.o", major)
+    obj = build(XDP_SOURCE, tmp_path / "plain.bpf.o", major, "-fprofile-update=single")
     counts, hammer = hammered_counts(obj)
     runs = hammer.runs()
     expected_total = counted_total = 0
@@ -197,8 +198,8 @@ def test_cost_of_atomic_counters(tmp_path: Path, measured: dict[str, Any]) -> No
     major = NEWEST
     objs = {
         "uninstrumented": build_plain(XDP_SOURCE, tmp_path / "none.o", major),
-        "plain": build(XDP_SOURCE, tmp_path / "plain.bpf.o", major),
-        "atomic": build(XDP_SOURCE, tmp_path / "atomic.bpf.o", major, "-fprofile-update=atomic"),
+        "plain": build(XDP_SOURCE, tmp_path / "plain.bpf.o", major, "-fprofile-update=single"),
+        "atomic": build(XDP_SOURCE, tmp_path / "atomic.bpf.o", major),
     }
     alone: dict[str, list[int]] = {name: [] for name in objs}
     together: dict[str, list[int]] = {name: [] for name in objs}
