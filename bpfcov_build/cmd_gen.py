@@ -62,17 +62,24 @@ def main(args: argparse.Namespace) -> int:
         msg = "--unpin goes with a run directory, not --live"
         raise BpfcovError(msg)
     from bpfcov_build import bpf
-    from bpfcov_build.collect import live_groups, pinned_groups, read_group, write_coverage
+    from bpfcov_build.collect import (
+        live_groups,
+        pinned_groups,
+        read_group,
+        reconcile,
+        write_coverage,
+    )
 
     bpf.ensure_bpffs()
     groups = live_groups() if args.live else pinned_groups(args.run)
-    coverages = [read_group(g) for g in groups]
+    reconciled = [reconcile(read_group(g)) for g in groups]
+    coverages = [r.coverage for r in reconciled]
     out = Path(args.output)
     to_dir = out.is_dir() or args.output.endswith("/") or len(coverages) > 1
     if to_dir:
         out.mkdir(parents=True, exist_ok=True)
     seen: dict[str, int] = {}
-    for cov in coverages:
+    for cov, rec in zip(coverages, reconciled, strict=True):
         if to_dir:
             n = seen[cov.stem] = seen.get(cov.stem, 0) + 1
             path = out / (f"{cov.stem}.profraw" if n == 1 else f"{cov.stem}.{n}.profraw")
@@ -80,6 +87,17 @@ def main(args: argparse.Namespace) -> int:
             path = out
         write_coverage(cov, path)
         print(path)
+        if rec.functions_raised:
+            log.warning(
+                "%s: counters of %d function(s) raised by up to %d to agree with their "
+                "coverage mapping (counters read while the programs ran, or plain "
+                "-fprofile-update=single counters that raced)",
+                path,
+                rec.functions_raised,
+                rec.largest_raise,
+            )
+        elif rec.unchecked:
+            log.info("%s: counters not checked against their mapping: %s", path, rec.unchecked)
         log.info(
             "%s: %d functions, LLVM %d, raw version %d",
             path,

@@ -83,6 +83,12 @@ def add_parser(
         metavar="FROM,TO",
         help="read sources recorded under FROM from TO (objects built elsewhere)",
     )
+    p.add_argument(
+        "--ignore-mismatch",
+        action="store_true",
+        help="report even when a profile's functions differ from the objects' (the source "
+        "was rebuilt after the run): such functions then show no counts",
+    )
     for metric in METRICS:
         p.add_argument(
             f"--fail-under-{metric}",
@@ -102,6 +108,7 @@ def main(args: argparse.Namespace) -> int:
         output=args.output,
         show_functions=args.show_functions,
         path_equivalence=args.path_equivalence,
+        ignore_mismatch=args.ignore_mismatch,
     )
     rendered = render(report)
     sys.stdout.write(rendered.stdout)

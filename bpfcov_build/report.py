@@ -57,6 +57,8 @@ class Report:
     show_functions: bool = False
     path_equivalence: str | None = None
     """``FROM,TO``: sources built under FROM are read from TO."""
+    ignore_mismatch: bool = False
+    """Report profiles whose functions differ from the objects' (a warning only)."""
 
 
 @dataclass(frozen=True)
@@ -130,6 +132,40 @@ def _check_objects(objects: list[Path], major: int) -> None:
             raise BpfcovError(msg)
 
 
+def _check_functions(report: Report, objects: list[Path]) -> None:
+    """Refuses profiles whose functions the objects do not have, hash for hash.
+
+    llvm-cov shows such functions as never run (a rebuilt source has new hashes),
+    which reads as a true 0%; here it is one line naming the profile and object.
+    """
+    from bpfcov_build import covmap
+
+    mappings = covmap.read_mappings(objects)
+    names = {name_ref for name_ref, _ in mappings}
+    where = str(objects[0]) + (f" (and {len(objects) - 1} more)" if len(objects) > 1 else "")
+    for profile in report.profiles:
+        records = decode(profile.read_bytes()).records
+        foreign = [r for r in records if (r.name_ref, r.func_hash) not in mappings]
+        if not foreign:
+            continue
+        changed = sum(1 for r in foreign if r.name_ref in names)
+        why = (
+            "their source changed after the run"
+            if changed == len(foreign)
+            else "the profile is of another object"
+            if not changed
+            else "the source changed, or the profile is of another object"
+        )
+        msg = (
+            f"{profile}: {len(foreign)} of {len(records)} functions do not match {where} "
+            f"({why}); report the object the run loaded (--object), rebuild and run "
+            "again, or give --ignore-mismatch"
+        )
+        if not report.ignore_mismatch:
+            raise FormatError(msg)
+        log.warning("%s", msg.split("; ", 1)[0] + "; their counts are left out")
+
+
 def render(report: Report) -> Rendered:
     """Merges the profiles and writes every format asked for."""
     targets = _targets(report)
@@ -147,6 +183,7 @@ def render(report: Report) -> Rendered:
     profdata, _ = chain.llvm_profdata, chain.llvm_cov
     objects = _objects(report)
     _check_objects(objects, chain.major)
+    _check_functions(report, objects)
     with tempfile.TemporaryDirectory(prefix="bpfcov-out-") as tmp:
         work = Path(tmp)
         merged = work / "merged.profdata"
