@@ -34,7 +34,12 @@ from bpfcov_build import toolchain
 from bpfcov_build.errors import BpfcovError
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
+    from typing import TypeAlias
+
+    #: Asks clang which inputs a command line compiles to BPF objects (``clang -###``):
+    #: the C sources, or None when clang rejects the command line.
+    Driver: TypeAlias = Callable[[Sequence[str]], list[str] | None]
 
 # Every compiler call of a build starts this module: what only some calls need
 # (shlex, subprocess) is imported where it is used.
@@ -47,20 +52,43 @@ MAPPING_OBJECT_ENV = "BPFCOV_MAPPING_OBJECT"
 
 #: The triple architectures of the BPF target.
 _BPF_ARCHES = frozenset({"bpf", "bpfel", "bpfeb"})
-#: Options that take their value as the next argument.
+#: Options that take their value as the next argument (clang's Separate and
+#: JoinedOrSeparate options that a compile may carry; ``-Ifoo`` and ``-I foo`` alike).
 _SEPARATE = frozenset(
-    """-o -I -D -U -include -imacros -isystem -idirafter -iquote -isysroot
-    -iprefix -iwithprefix -iwithprefixbefore -isystem-after -ivfsoverlay
-    -include-pch -MF -MT -MQ -MJ -x -target -arch -Xclang -Xlinker -Xassembler
-    -Xpreprocessor -Xanalyzer -mllvm -L -T -u -z -F -B -A -serialize-diagnostics
-    -working-directory -resource-dir -dependency-file -main-file-name --param
-    -framework -gcc-toolchain --sysroot -cxx-isystem""".split()
+    """-o -I -D -U -include -imacros -isystem -idirafter -iquote -isysroot -iprefix
+    -iwithprefix -iwithprefixbefore -iwithsysroot -iframework -iframeworkwithsysroot
+    -imultilib -isystem-after -ivfsoverlay -include-pch -cxx-isystem -MF -MT -MQ -MJ
+    -x -target -arch -Xclang -Xlinker -Xassembler -Xpreprocessor -Xanalyzer
+    -Xopenmp-target -mllvm -L -T -u -z -F -B -A -e -serialize-diagnostics
+    -working-directory -resource-dir -dependency-file -dependency-dot -main-file-name
+    --param -framework -gcc-toolchain --sysroot -fdebug-compilation-dir
+    -ftemplate-depth -ftemplate-backtrace-limit -fconstexpr-depth -ferror-limit
+    --output --include-directory --define-macro --undefine-macro --language --include
+    --include-directory-after --include-prefix --include-with-prefix --imacros
+    --system-header-prefix --no-system-header-prefix --library-directory --prefix
+    --dependent-lib --for-linker --force-link --sysroot --write-dependencies
+    --write-user-dependencies --serialize-diagnostics --output-class-directory""".split()
 )
+#: Long options that take the next argument as their value, as the short ones do.
+_ALIASES = {
+    "--output": "-o",
+    "--language": "-x",
+    "--include-directory": "-I",
+    "--define-macro": "-D",
+    "--undefine-macro": "-U",
+    "--include": "-include",
+}
 #: Options after which clang does not write an object for us to instrument.
 _NO_OBJECT = frozenset({"-E", "-S", "-M", "-MM", "-fsyntax-only", "-emit-llvm", "-###"})
-#: Source languages the front end instruments.
+#: Inputs by kind: by suffix, or by the language ``-x`` gives.
 _C_SUFFIXES = frozenset({".c", ".i"})
 _C_LANGUAGES = frozenset({"c", "cpp-output"})
+_ASM_SUFFIXES = frozenset({".s", ".S", ".sx"})
+_ASM_LANGUAGES = frozenset({"assembler", "assembler-with-cpp"})
+_IR_SUFFIXES = frozenset({".ll", ".bc"})
+_IR_LANGUAGES = frozenset({"ir"})
+#: Inputs clang passes to the linker (and, with -c, ignores with a warning).
+_LINKER_SUFFIXES = frozenset({".o", ".a", ".so", ".obj"})
 #: The front end's flags that turn coverage on.
 _COVERAGE_FLAGS = ("-fprofile-instr-generate", "-fcoverage-mapping")
 #: How counters are incremented unless the compile says otherwise: atomic adds,
@@ -104,31 +132,62 @@ class Compile(NamedTuple):
         return Path(Path(source).stem + ".o")
 
 
-def classify(args: Sequence[str]) -> Compile | None:
-    """The BPF compile ``args`` asks for, or None when clang should run untouched."""
+def classify(args: Sequence[str], driver: Driver | None = None) -> Compile | None:
+    """The BPF compile ``args`` asks for, or None when clang should run untouched.
+
+    Options are read as clang reads them (:data:`_SEPARATE` take the next argument).
+    A BPF compile that cannot be instrumented (LLVM IR, assembly beside C) raises
+    :class:`BpfcovError`; an argument this table cannot place (an option it does
+    not know that takes a separate value) is left to ``driver``, clang itself.
+    """
     triple = ""
     compile_only = False
     language = ""
     rest: list[str] = []
     sources: list[str] = []
+    other: list[tuple[str, str]] = []  # (input, kind) of inputs that are not C
+    unplaced: list[str] = []
     output: str | None = None
+    options_end = False
     it = iter(args)
     for arg in it:
+        if options_end or arg == "-" or not arg.startswith("-"):
+            kind = _input_kind(arg, language)
+            if kind == "c":
+                sources.append(arg)
+                continue
+            if kind == "unknown":
+                unplaced.append(arg)
+            else:
+                other.append((arg, kind))
+            rest.append(arg)
+            continue
+        if arg == "--":
+            options_end = True
+            rest.append(arg)
+            continue
         if arg in _SEPARATE:
             value = next(it, None)
             if value is None:
                 return None  # clang reports the missing value
-            if arg == "-o":
+            name = _ALIASES.get(arg, arg)
+            if name == "-o":
                 output = value
                 continue
-            if arg == "-target":
+            if name == "-target":
                 triple = value
-            elif arg == "-x":
+            elif name == "-x":
                 language = value
             rest.extend((arg, value))
             continue
         if arg.startswith("--target="):
             triple = arg.split("=", 1)[1]
+        elif arg.startswith(("--output=", "--language=")):
+            key, value = arg.split("=", 1)
+            if key == "--output":
+                output = value
+                continue
+            language = value
         elif arg.startswith("-o") and len(arg) > 2:
             output = arg[2:]
             continue
@@ -138,23 +197,96 @@ def classify(args: Sequence[str]) -> Compile | None:
             compile_only = True
         elif arg in _NO_OBJECT or arg.startswith(("-fprofile-generate", "-flto")):
             return None
-        elif arg == "-" or not arg.startswith("-"):
-            if language and language != "none":
-                is_c = language in _C_LANGUAGES
-            else:
-                is_c = Path(arg).suffix in _C_SUFFIXES
-            if not is_c:
-                return None
-            sources.append(arg)
-            continue
         rest.append(arg)
-    if triple.split("-", 1)[0] not in _BPF_ARCHES or not compile_only or not sources:
+    if triple.split("-", 1)[0] not in _BPF_ARCHES or not compile_only:
         return None
     if output is not None and not _is_object_path(Path(output)):
         return None  # -o /dev/null or -o -: a probe, no object to keep a mapping beside
+    if unplaced:
+        if driver is None:
+            msg = f"cannot tell whether {unplaced[0]!r} is an input or an option's value"
+            raise BpfcovError(msg)
+        return _ask_clang(args, driver, output)
+    for name, kind in other:
+        if kind == "ir":
+            msg = (
+                f"{name}: LLVM IR cannot be instrumented (coverage needs clang's front "
+                "end); compile its C source with bpfcov-cc, or set BPFCOV_DISABLE=1"
+            )
+            raise BpfcovError(msg)
+        if kind == "asm" and sources:
+            msg = f"{name}: compile assembly apart from the C sources (it has no coverage)"
+            raise BpfcovError(msg)
+    if not sources:
+        return None  # assembly alone, or no input: clang's to do or to report
     if output is not None and len(sources) > 1:
         return None  # clang reports "cannot specify -o when generating multiple output files"
     return Compile(args=rest, sources=sources, output=output)
+
+
+def _input_kind(arg: str, language: str) -> str:
+    """``c``, ``asm``, ``ir``, ``linker`` or ``unknown``: what clang makes of ``arg``."""
+    if language and language != "none":
+        if language in _C_LANGUAGES:
+            return "c"
+        if language in _ASM_LANGUAGES:
+            return "asm"
+        return "ir" if language in _IR_LANGUAGES else "unknown"
+    suffix = Path(arg).suffix
+    for kind, suffixes in (
+        ("c", _C_SUFFIXES),
+        ("asm", _ASM_SUFFIXES),
+        ("ir", _IR_SUFFIXES),
+        ("linker", _LINKER_SUFFIXES),
+    ):
+        if suffix in suffixes:
+            return kind
+    return "unknown"
+
+
+def _ask_clang(args: Sequence[str], driver: Driver, output: str | None) -> Compile | None:
+    """The compile of ``args`` with its C sources as clang itself finds them."""
+    sources = driver(args)
+    if not sources:
+        return None  # clang rejects the line, or compiles no C: let it say so
+    rest = list(args)
+    for source in sources:  # the last occurrence of each is the input clang saw
+        del rest[len(rest) - 1 - rest[::-1].index(source)]
+    for i, arg in enumerate(rest):
+        if _ALIASES.get(arg, arg) == "-o" and i + 1 < len(rest):
+            del rest[i : i + 2]
+            break
+        if arg.startswith(("--output=", "-o")) and arg not in _SEPARATE and len(arg) > 2:
+            del rest[i]
+            break
+    if output is not None and len(sources) > 1:
+        return None
+    return Compile(args=rest, sources=sources, output=output)
+
+
+def clang_driver(clang: str) -> Driver:
+    """A :data:`Driver` that runs ``clang -###`` and reads its front-end jobs."""
+
+    def ask(args: Sequence[str]) -> list[str] | None:
+        import shlex
+        import subprocess
+
+        done = subprocess.run(  # noqa: S603 - the user's clang, on the user's arguments
+            [clang, "-###", *args], capture_output=True, text=True, check=False
+        )
+        if done.returncode != 0:
+            return None
+        sources = []
+        for line in done.stderr.splitlines():
+            job = shlex.split(line) if line.startswith(" ") else []
+            if "-cc1" not in job or "-emit-obj" not in job or "-x" not in job:
+                continue
+            x = len(job) - 1 - job[::-1].index("-x")
+            if x + 2 < len(job) and job[x + 1] in _C_LANGUAGES:
+                sources.append(job[x + 2])
+        return sources
+
+    return ask
 
 
 def _is_object_path(path: Path) -> bool:
@@ -233,7 +365,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         chain = toolchain.select(major)
         if os.environ.get("BPFCOV_DISABLE") == "1":
             _exec_clang(chain, args)
-        compile_ = classify(expand_response_files(args))
+        compile_ = classify(expand_response_files(args), clang_driver(os.fspath(chain.clang)))
         if compile_ is None:
             _exec_clang(chain, args)
         return _compile(chain, args, compile_)

@@ -13,6 +13,7 @@ from support import EXAMPLES, bpf_cflags, bpfcov, llvm_majors, script
 
 from bpfcov_build import toolchain
 from bpfcov_build.cc_wrapper import classify, mapping_object_path
+from bpfcov_build.errors import BpfcovError
 from bpfcov_build.layout import Section, parse_object_info
 
 XDP = EXAMPLES / "xdp" / "xdp_parser.bpf.c"
@@ -222,6 +223,16 @@ def test_unknown_llvm_is_one_line() -> None:
         (["-target", "x86_64-linux-gnu", "-c", "a.c"], False),
         (["-target", "bpf", "a.c"], False),
         (["-target", "bpf", "-c", "a.c", "-include", "b.c"], True),
+        (["-target", "bpfel", "-c", "a.c", "-fdebug-compilation-dir", ".", "-g"], True),
+        (["-target", "bpf", "-c", "-mllvm", "-bpf-stack-size=1024", "a.c"], True),
+        (["-target", "bpf", "-c", "-Xclang", "-target-feature", "a.c"], True),
+        (["-target", "bpf", "-c", "--output", "a.o", "a.c"], True),
+        (
+            ["-target", "bpf", "-c", "-fdebug-prefix-map=/x=.", "-ffile-prefix-map=/y=.", "a.c"],
+            True,
+        ),
+        (["-target", "bpf", "-c", "-MD", "-MP", "-MF", "d.d", "-MT", "a.o", "a.c"], True),
+        (["-target", "bpf", "-c", "--", "a.c"], True),
     ],
 )
 def test_classify(args: list[str], instrumented: bool) -> None:
@@ -229,6 +240,76 @@ def test_classify(args: list[str], instrumented: bool) -> None:
     assert (compile_ is not None) == instrumented
     if compile_ is not None:
         assert compile_.sources == [a for a in args if a.startswith("a.") and a != "a.o"]
+
+
+@pytest.mark.parametrize(
+    ("args", "why"),
+    [
+        (["-target", "bpf", "-c", "a.ll"], "LLVM IR cannot be instrumented"),
+        (["-target", "bpf", "-c", "-x", "ir", "a.src"], "LLVM IR cannot be instrumented"),
+        (["-target", "bpf", "-c", "a.c", "b.S"], "compile assembly apart"),
+        (["-target", "bpf", "-c", "-fnew-option", "value", "a.c"], "'value'"),
+    ],
+)
+def test_bpf_compiles_that_cannot_be_instrumented_say_why(args: list[str], why: str) -> None:
+    with pytest.raises(BpfcovError) as err:
+        classify(args)
+    assert why in str(err.value)
+    assert "\n" not in str(err.value)
+
+
+def test_unknown_option_is_placed_by_clang_itself() -> None:
+    """An option the table lacks that takes a separate value: clang -### decides."""
+    args = ["-target", "bpf", "-c", "-fnew-option", "value", "a.c", "-o", "a.o"]
+    seen: list[list[str]] = []
+
+    def driver(line: object) -> list[str]:
+        seen.append(list(line))  # type: ignore[call-overload]
+        return ["a.c"]
+
+    compile_ = classify(args, driver)
+    assert seen == [args]
+    assert compile_ is not None
+    assert (compile_.sources, compile_.output) == (["a.c"], "a.o")
+    assert compile_.args == ["-target", "bpf", "-c", "-fnew-option", "value"]
+
+
+def _multiarch() -> str:
+    return next(a for a in bpf_cflags() if a.startswith("-I/usr/include/"))
+
+
+#: Real BPF compile lines of build systems and tools, as they call clang (with the
+#: example source and this machine's include paths filled in).
+REAL_LINES = {
+    "bpf2go-bpfel": "-O2 -mcpu=v1 -I{inc} -D__TARGET_ARCH_x86 -Wunused-command-line-argument "
+    "-target bpfel -c {src} -o {out} -fno-ident -fdebug-prefix-map={dir}=. "
+    '-fdebug-compilation-dir . -g -D__BPF_TARGET_MISSING="GCC error" -MD -MP -MF {out}.d',
+    "bpf2go-bpfeb": "-O2 -mcpu=v1 -I{inc} -D__TARGET_ARCH_x86 -Wunused-command-line-argument "
+    "-target bpfeb -c {src} -o {out} -fno-ident -fdebug-prefix-map={dir}=. "
+    "-fdebug-compilation-dir . -g",
+    "libbpf-bootstrap": "-g -O2 -target bpf -D__TARGET_ARCH_x86 -I{dir} -idirafter "
+    "/usr/local/include -idirafter {inc} -idirafter /usr/include -c {src} -o {out}",
+    "libbpf-tools": "-g -O2 -Wall -target bpf -D__TARGET_ARCH_x86 -Ix86/ -I{dir} -I{inc} "
+    "-c {src} -o {out}",
+    "kernel-selftests": "-g -Wall -Werror -D__TARGET_ARCH_x86 -mlittle-endian -I{dir} "
+    "-std=gnu11 -fno-strict-aliasing -Wno-compare-distinct-pointer-types -idirafter {inc} "
+    "-idirafter /usr/include -O2 --target=bpfel -c {src} -mcpu=v3 -o {out}",
+    "meson": "-target bpf -O2 -g -I{inc} -MD -MQ {out} -MF {out}.d -o {out} -c {src}",
+    "mllvm-xclang": "-target bpf -O2 -g -I{inc} -mllvm -bpf-stack-size=512 -Xclang "
+    "-fno-ident -c {src} -o {out}",
+}
+
+
+@pytest.mark.parametrize("tool", REAL_LINES)
+def test_real_command_lines_are_instrumented(tool: str, tmp_path: Path) -> None:
+    import shlex
+
+    out = tmp_path / "x.bpf.o"
+    line = REAL_LINES[tool].format(inc=_multiarch()[2:], src=XDP, out=out, dir=XDP.parent)
+    result = cc(*shlex.split(line), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr.decode()
+    assert "__llvm_covfun" in sections(out.with_suffix(".obj")), tool
+    assert Section.COUNTERS.value in sections(out), tool
 
 
 def test_mapping_object_path() -> None:
