@@ -18,7 +18,10 @@ from bpfcov_build import bpf, sidecar
 from bpfcov_build.errors import FormatError, NotFoundError
 from bpfcov_build.layout import (
     PART_ALIGN,
+    CountersPart,
     Section,
+    mapping_object_image,
+    parse_counters_parts,
     parse_object_infos,
     pin_name,
     section_of_map,
@@ -33,6 +36,7 @@ from bpfcov_build.profraw import (
 
 if TYPE_CHECKING:
     from bpfcov_build.layout import ObjectInfo
+    from bpfcov_build.profraw import RawLayout
 
 __all__ = [
     "Coverage",
@@ -43,8 +47,6 @@ __all__ = [
     "reconcile",
     "write_coverage",
 ]
-
-_REQUIRED = (Section.COUNTERS, Section.DATA, Section.NAMES, Section.COVMAP)
 
 
 @dataclass(frozen=True)
@@ -87,7 +89,12 @@ def _read_fd(fd: int) -> bytes:
 
 
 def pinned_groups(run_dir: Path) -> list[MapGroup]:
-    """The objects pinned under ``run_dir``, one subdirectory each."""
+    """The objects pinned under ``run_dir``, one subdirectory each.
+
+    A subdirectory without a counters map holds maps a loader made apart from
+    theirs (one BTF object per map, as cilium/ebpf does): it is passed over, since
+    everything but the counters can be read from the mapping object.
+    """
     if not run_dir.is_dir():
         msg = f"{run_dir}: no such run directory (see bpfcov run's output, or bpfcov list)"
         raise NotFoundError(msg)
@@ -98,7 +105,7 @@ def pinned_groups(run_dir: Path) -> list[MapGroup]:
             pin = sub / pin_name(section)
             if pin.exists():
                 values[section] = _read_fd(bpf.obj_get(pin, read_only=True))
-        if values:
+        if Section.COUNTERS in values:
             groups.append(MapGroup(str(sub), values))
     if not groups:
         msg = f"{run_dir}: holds no coverage maps; was the program built with bpfcov-cc?"
@@ -107,7 +114,12 @@ def pinned_groups(run_dir: Path) -> list[MapGroup]:
 
 
 def live_groups() -> list[MapGroup]:
-    """Coverage maps of every instrumented object loaded now, grouped by BTF id."""
+    """Coverage maps of every instrumented object loaded now.
+
+    One group per counters map, with the other coverage maps of its BTF id (if the
+    loader gave it one).
+    """
+    counters: list[tuple[int, int, bytes]] = []
     by_btf: dict[int, dict[Section, bytes]] = {}
     for map_id in bpf.map_ids():
         try:
@@ -117,98 +129,176 @@ def live_groups() -> list[MapGroup]:
         with bpf.owned_fd(fd):
             info = bpf.map_info(fd)
             section = section_of_map(info.name)
-            if section is None or info.btf_id == 0:
+            if section is None:
                 continue
-            by_btf.setdefault(info.btf_id, {})[section] = bpf.read_map_value(fd)
-    groups = [MapGroup(f"btf{btf}", values) for btf, values in sorted(by_btf.items())]
+            value = bpf.read_map_value(fd)
+            if section is Section.COUNTERS:
+                counters.append((info.id, info.btf_id, value))
+            elif info.btf_id:
+                by_btf.setdefault(info.btf_id, {})[section] = value
+    groups = [
+        MapGroup(
+            f"map{map_id}",
+            {**by_btf.get(btf, {}), Section.COUNTERS: value} if btf else {Section.COUNTERS: value},
+        )
+        for map_id, btf, value in counters
+    ]
     if not groups:
-        msg = "no instrumented BPF object is loaded (built with bpfcov-cc, with -g)"
+        msg = "no instrumented BPF object is loaded (built with bpfcov-cc)"
         raise NotFoundError(msg)
     return groups
 
 
+@dataclass(frozen=True)
+class _Static:
+    """The part of a profile that does not change as programs run."""
+
+    infos: tuple[ObjectInfo, ...]
+    records: list[list[dict[str, tuple[int, ...]]]]
+    """Each part's data records (CounterPtr/BitmapPtr relative to the part)."""
+    names: bytes
+
+
 def read_group(group: MapGroup) -> Coverage:
-    """The raw profile of one object's maps."""
-    missing = [s.value for s in _REQUIRED if s not in group.values]
-    if missing:
-        msg = f"{group.label}: coverage maps missing: {', '.join(missing)}"
+    """The raw profile of one object's maps.
+
+    Only the counters (and MC/DC bitmaps) must come from the kernel: their trailer
+    names the object. The rest is read from the object's other coverage maps when
+    the loader created them for this very object, or else from its mapping object.
+    """
+    label = group.label
+    counters = group.values.get(Section.COUNTERS)
+    if counters is None:
+        msg = f"{label}: no {Section.COUNTERS} map among its coverage maps"
         raise FormatError(msg)
+    try:
+        parts = parse_counters_parts(counters)
+    except FormatError as exc:
+        msg = f"{label}: {exc}"
+        raise FormatError(msg) from exc
+    if not parts:
+        msg = f"{label}: {Section.COUNTERS} is empty"
+        raise FormatError(msg)
+    first = parts[0]
+    if any((p.raw_version, p.llvm_major) != (first.raw_version, first.llvm_major) for p in parts):
+        msg = f"{label}: objects built by different LLVMs were linked into one"
+        raise FormatError(msg)
+    known = supported_llvm_majors()
+    if first.llvm_major not in known:
+        msg = (
+            f"{label}: built by LLVM {first.llvm_major}; bpfcov writes profiles for "
+            f"LLVM {', '.join(map(str, known))} (see the README to add a version)"
+        )
+        raise FormatError(msg)
+    layout = layout_for(first.raw_version)
+    if first.llvm_major not in layout.llvm_majors:
+        msg = (
+            f"{label}: LLVM {first.llvm_major} should not write raw profile version "
+            f"{first.raw_version}; was the object built by another bpfcov?"
+        )
+        raise FormatError(msg)
+    static = _static_from_maps(group, parts, layout) or _static_from_objects(label, parts, layout)
+    bitmaps = group.values.get(Section.BITMAPS, b"")
+    records = []
+    bitmap_base = 0
+    for part, part_records in zip(parts, static.records, strict=True):
+        for rec in part_records:
+            start, count = rec["CounterPtr"][0] + part.start, rec["NumCounters"][0]
+            if (
+                start % 8
+                or start < part.start
+                or start + 8 * count > part.start + part.counters_size
+            ):
+                msg = f"{label}: a data record points outside {Section.COUNTERS}"
+                raise FormatError(msg)
+            bitmap = b""
+            if "NumBitmapBytes" in rec:
+                bm_start, bm_len = rec["BitmapPtr"][0] + bitmap_base, rec["NumBitmapBytes"][0]
+                if bm_len and bm_start + bm_len > len(bitmaps):
+                    msg = f"{label}: a data record points outside {Section.BITMAPS}"
+                    raise FormatError(msg)
+                bitmap = bitmaps[bm_start : bm_start + bm_len]
+            records.append(
+                FunctionRecord(
+                    name_ref=rec["NameRef"][0],
+                    func_hash=rec["FuncHash"][0],
+                    counters=struct.unpack_from(f"<{count}Q", counters, start),
+                    num_value_sites=tuple(rec["NumValueSites"]),
+                    bitmap=bitmap,
+                )
+            )
+        bitmap_base += -(-part.bitmap_size // PART_ALIGN) * PART_ALIGN
+    profile = RawProfile(version=first.raw_version, records=tuple(records), names=static.names)
+    return Coverage(label, static.infos, profile)
+
+
+def _static_from_maps(
+    group: MapGroup, parts: tuple[CountersPart, ...], layout: RawLayout
+) -> _Static | None:
+    """The static part from the kernel's maps, if the loader made them for this object."""
+    if any(s not in group.values for s in (Section.DATA, Section.NAMES, Section.COVMAP)):
+        return None
     try:
         infos = parse_object_infos(group.values[Section.COVMAP])
     except FormatError as exc:
         msg = f"{group.label}: {exc}"
         raise FormatError(msg) from exc
-    info = infos[0]
-    if any((i.raw_version, i.llvm_major) != (info.raw_version, info.llvm_major) for i in infos):
-        msg = f"{group.label}: objects built by different LLVMs were linked into one"
-        raise FormatError(msg)
-    known = supported_llvm_majors()
-    if info.llvm_major not in known:
-        msg = (
-            f"{group.label}: built by LLVM {info.llvm_major}; bpfcov writes profiles for "
-            f"LLVM {', '.join(map(str, known))} (see the README to add a version)"
-        )
-        raise FormatError(msg)
-    layout = layout_for(info.raw_version)
-    if info.llvm_major not in layout.llvm_majors:
-        msg = (
-            f"{group.label}: LLVM {info.llvm_major} should not write raw profile version "
-            f"{info.raw_version}; was the object built by another bpfcov?"
-        )
-        raise FormatError(msg)
+    if [i.object_id for i in infos] != [p.object_id for p in parts]:
+        return None  # another object's, or another load's: read the object's own
     data = group.values[Section.DATA]
-    counters = group.values[Section.COUNTERS]
-    bitmaps = group.values.get(Section.BITMAPS, b"")
-    if len(data) % layout.record_size:
-        msg = f"{group.label}: {Section.DATA} is not a whole number of data records"
+    if len(data) != layout.record_size * sum(p.num_records for p in parts):
+        msg = f"{group.label}: {Section.DATA} does not hold the records its counters count"
         raise FormatError(msg)
     records = []
-    # Linked objects: each part's records count from the start of its own part of
-    # the counters (and bitmaps), which follows the parts before it. A part's first
-    # record points at its offset 0; no other record does.
-    parts = 0
-    counter_base = bitmap_base = counter_end = bitmap_end = 0
-    for offset in range(0, len(data), layout.record_size):
-        rec = layout.unpack_record(data, offset)
-        start, count = rec["CounterPtr"][0], rec["NumCounters"][0]
-        if start == 0:
-            parts += 1
-            # Each part starts PART_ALIGN-aligned (a bitmap is padded to whole
-            # words, its record counts only its own bytes).
-            counter_base = counter_end
-            bitmap_base = -(-bitmap_end // PART_ALIGN) * PART_ALIGN
-        start += counter_base
-        if start % 8 or start + 8 * count > len(counters):
-            msg = f"{group.label}: a data record points outside {Section.COUNTERS}"
-            raise FormatError(msg)
-        counter_end = max(counter_end, start + 8 * count)
-        bitmap = b""
-        if "NumBitmapBytes" in rec:
-            bm_start, bm_len = rec["BitmapPtr"][0] + bitmap_base, rec["NumBitmapBytes"][0]
-            if bm_start + bm_len > len(bitmaps):
-                msg = f"{group.label}: a data record points outside {Section.BITMAPS}"
-                raise FormatError(msg)
-            bitmap = bitmaps[bm_start : bm_start + bm_len]
-            bitmap_end = max(bitmap_end, bm_start + bm_len)
+    offset = 0
+    for part in parts:
         records.append(
-            FunctionRecord(
-                name_ref=rec["NameRef"][0],
-                func_hash=rec["FuncHash"][0],
-                counters=struct.unpack_from(f"<{count}Q", counters, start),
-                num_value_sites=tuple(rec["NumValueSites"]),
-                bitmap=bitmap,
+            [
+                layout.unpack_record(data, offset + i * layout.record_size)
+                for i in range(part.num_records)
+            ]
+        )
+        offset += part.num_records * layout.record_size
+    return _Static(infos, records, group.values[Section.NAMES])
+
+
+def _static_from_objects(label: str, parts: tuple[CountersPart, ...], layout: RawLayout) -> _Static:
+    """The static part from each part's mapping object on disk."""
+    infos = []
+    records = []
+    names = b""
+    for part in parts:
+        if not part.object_path:
+            msg = (
+                f"{label}: the loader created no {Section.DATA} map and the object records "
+                "no mapping object (build it with bpfcov-cc)"
             )
-        )
-    if records and parts != len(infos):
-        msg = (
-            f"{group.label}: {Section.DATA} holds {parts} object(s) but {Section.COVMAP} "
-            f"describes {len(infos)}"
-        )
-        raise FormatError(msg)
-    profile = RawProfile(
-        version=info.raw_version, records=tuple(records), names=group.values[Section.NAMES]
-    )
-    return Coverage(group.label, infos, profile)
+            raise NotFoundError(msg)
+        path = Path(part.object_path)
+        obj = mapping_object_image(path)
+        if obj.info.object_id != part.object_id:
+            msg = (
+                f"{label}: {path} is not the object the program was built from (rebuilt "
+                "since?); keep the X.bpf.obj of the loaded X.bpf.o"
+            )
+            raise FormatError(msg)
+        if len(obj.records) != layout.record_size * part.num_records:
+            msg = f"{path}: holds other data records than the loaded object counts"
+            raise FormatError(msg)
+        part_records = []
+        counter_at = bitmap_at = 0
+        for i in range(part.num_records):
+            rec = layout.unpack_record(obj.records, i * layout.record_size)
+            rec["CounterPtr"] = (counter_at,)
+            counter_at += 8 * rec["NumCounters"][0]
+            if "BitmapPtr" in rec:
+                rec["BitmapPtr"] = (bitmap_at,)
+                bitmap_at += -(-rec["NumBitmapBytes"][0] // PART_ALIGN) * PART_ALIGN
+            part_records.append(rec)
+        records.append(part_records)
+        names += obj.names
+        infos.append(replace(obj.info, object_path=part.object_path))
+    return _Static(tuple(infos), records, names)
 
 
 @dataclass(frozen=True)

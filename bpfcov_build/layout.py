@@ -19,15 +19,21 @@ from bpfcov_build.errors import FormatError, NotFoundError
 from bpfcov_build.profraw import Field
 
 __all__ = [
+    "COUNTERS_TRAILER",
+    "COUNTERS_TRAILER_MAGIC",
     "MAPPING_INFO_SECTION",
     "MAP_NAME_LEN",
     "OBJECT_INFO",
     "PART_ALIGN",
     "RUN_ROOT",
+    "CountersPart",
+    "MappingImage",
     "ObjectInfo",
     "Section",
     "map_name",
+    "mapping_object_image",
     "mapping_object_info",
+    "parse_counters_parts",
     "parse_object_info",
     "parse_object_infos",
     "pin_name",
@@ -82,6 +88,7 @@ OBJECT_INFO: tuple[tuple[str, Field], ...] = (
     ("__bpfcov_raw_version", Field("RawVersion", "Q")),
     ("__bpfcov_llvm_major", Field("LLVMMajor", "I")),
     ("__bpfcov_covmap_size", Field("CovMapSize", "I")),
+    ("__bpfcov_object_id", Field("ObjectId", "Q")),
 )
 _OBJECT_INFO = struct.Struct("<" + "".join(row.fmt for _, row in OBJECT_INFO))
 #: The covmap global's name in the loadable object.
@@ -103,6 +110,8 @@ class ObjectInfo:
     llvm_major: int
     covmap: bytes
     object_path: str
+    object_id: int = 0
+    """The id both objects of one compile carry (``pass_plugin/ObjectId.cpp``)."""
 
     @property
     def covmap_version(self) -> int:
@@ -117,6 +126,79 @@ class ObjectInfo:
 #: starting 8-aligned, and every other section holds the objects' parts one after
 #: the other, each part's offsets counting from its own start.
 PART_ALIGN = 8
+
+
+#: The end of each object's part of ``.data.profc``, after its counters: the
+#: counters map alone says which object it is (a loader may create no other
+#: coverage map). Fields in order, then the mapping object's path, NUL-terminated
+#: and zero-padded to 8 bytes, then ``TrailerSize`` (all of it) and the magic.
+COUNTERS_TRAILER: tuple[Field, ...] = (
+    Field("ObjectId", "Q"),
+    Field("RawVersion", "Q"),
+    Field("LLVMMajor", "Q"),
+    Field("NumRecords", "Q"),
+    Field("CountersSize", "Q"),
+    Field("BitmapSize", "Q"),
+)
+_TRAILER_HEAD = struct.Struct("<" + "".join(f.fmt for f in COUNTERS_TRAILER))
+_TRAILER_TAIL = struct.Struct("<QQ")  # TrailerSize, Magic
+#: The last word of every object's part of ``.data.profc``: "BPFCOVT1".
+COUNTERS_TRAILER_MAGIC = int.from_bytes(b"BPFCOVT1", "little")
+
+
+@dataclass(frozen=True)
+class CountersPart:
+    """One object's part of a ``.data.profc`` value: its counters and trailer."""
+
+    start: int
+    """Where its counters start in the value (the records' offsets count from here)."""
+    object_id: int
+    raw_version: int
+    llvm_major: int
+    num_records: int
+    counters_size: int
+    bitmap_size: int
+    object_path: str
+
+
+def parse_counters_parts(value: bytes) -> tuple[CountersPart, ...]:
+    """The parts of a ``.data.profc`` value, in link order (one unless linked).
+
+    Read from the end: each part ends with its trailer, whose last words are its
+    size and the magic; the part's counters come just before it.
+    """
+    parts: list[CountersPart] = []
+    end = len(value)
+    while end > 0:
+        if end < _TRAILER_TAIL.size + _TRAILER_HEAD.size:
+            msg = f"{Section.COUNTERS} has no bpfcov trailer; was it built by an older bpfcov-cc?"
+            raise FormatError(msg)
+        size, magic = _TRAILER_TAIL.unpack_from(value, end - _TRAILER_TAIL.size)
+        if magic != COUNTERS_TRAILER_MAGIC or size > end or size < _TRAILER_HEAD.size:
+            msg = f"{Section.COUNTERS} has no bpfcov trailer; was it built by an older bpfcov-cc?"
+            raise FormatError(msg)
+        trailer = end - size
+        fields = _TRAILER_HEAD.unpack_from(value, trailer)
+        path_bytes = value[trailer + _TRAILER_HEAD.size : end - _TRAILER_TAIL.size]
+        object_id, raw_version, llvm_major, num_records, counters_size, bitmap_size = fields
+        start = trailer - counters_size
+        if start < 0:
+            msg = f"{Section.COUNTERS}: a trailer counts more counters than the map holds"
+            raise FormatError(msg)
+        parts.append(
+            CountersPart(
+                start=start,
+                object_id=object_id,
+                raw_version=raw_version,
+                llvm_major=llvm_major,
+                num_records=num_records,
+                counters_size=counters_size,
+                bitmap_size=bitmap_size,
+                object_path=path_bytes.partition(b"\0")[0].decode("utf-8", "surrogateescape"),
+            )
+        )
+        end = start
+    return tuple(reversed(parts))
 
 
 def parse_object_infos(value: bytes) -> tuple[ObjectInfo, ...]:
@@ -145,7 +227,7 @@ def _parse_object_info_at(value: bytes, offset: int) -> tuple[ObjectInfo, int]:
     if len(value) - offset < _OBJECT_INFO.size:
         msg = f"{Section.COVMAP} is {len(value)} bytes, too short for bpfcov's object info"
         raise FormatError(msg)
-    raw_version, llvm_major, covmap_size = _OBJECT_INFO.unpack_from(value, offset)
+    raw_version, llvm_major, covmap_size, object_id = _OBJECT_INFO.unpack_from(value, offset)
     start = offset + _OBJECT_INFO.size
     path_start = start + covmap_size
     if path_start > len(value):
@@ -160,27 +242,64 @@ def _parse_object_info_at(value: bytes, offset: int) -> tuple[ObjectInfo, int]:
         llvm_major=llvm_major,
         covmap=bytes(value[start:path_start]),
         object_path=path.decode("utf-8", "surrogateescape"),
+        object_id=object_id,
     )
     return info, path_start + len(path) + 1
 
 
-def mapping_object_info(path: Path) -> ObjectInfo:
-    """What a mapping object (``X.bpf.obj``) records of the LLVM that built it."""
+@dataclass(frozen=True)
+class MappingImage:
+    """A mapping object's info, data records and name blob.
+
+    ``bpfcov gen`` reads them when a loader did not create an object's static maps.
+    """
+
+    info: ObjectInfo
+    records: bytes
+    """clang's data records, in order (their pointers are unrelocated: unused)."""
+    names: bytes
+
+
+def mapping_object_image(path: Path) -> MappingImage:
+    """The info, data records and names of a mapping object (``X.bpf.obj``)."""
+    sections = _mapping_sections(path, (MAPPING_INFO_SECTION, *_MAPPING_STATIC))
+    info = sections[MAPPING_INFO_SECTION]
+    if not info:
+        msg = f"{path}: not a mapping object built by bpfcov-cc (no {MAPPING_INFO_SECTION})"
+        raise FormatError(msg)
+    records, names = (sections[name] for name in _MAPPING_STATIC)
+    return MappingImage(parse_object_info(info), records, names)
+
+
+#: clang's sections of the data records and the name blob (one per comdat).
+_MAPPING_STATIC = ("__llvm_prf_data", "__llvm_prf_names")
+
+
+def _mapping_sections(path: Path, names: tuple[str, ...]) -> dict[str, bytes]:
+    """The bytes of each named section of ``path``, all of that name in order."""
     # pyelftools is imported here, not at start-up: bpfcov run never reads an ELF.
     from elftools.common.exceptions import ELFError
     from elftools.elf.elffile import ELFFile
 
+    found = dict.fromkeys(names, b"")
     try:
         with path.open("rb") as f:
-            section = ELFFile(f).get_section_by_name(MAPPING_INFO_SECTION)
-            data = section.data() if section is not None else None
+            for section in ELFFile(f).iter_sections():
+                if section.name in found:
+                    found[section.name] += section.data()
     except FileNotFoundError as exc:
         msg = f"{path}: no such object; rebuild it with bpfcov-cc or give --object"
         raise NotFoundError(msg) from exc
     except (OSError, ELFError) as exc:
         msg = f"{path}: not an ELF object ({exc})"
         raise FormatError(msg) from exc
-    if data is None:
+    return found
+
+
+def mapping_object_info(path: Path) -> ObjectInfo:
+    """What a mapping object (``X.bpf.obj``) records of the LLVM that built it."""
+    data = _mapping_sections(path, (MAPPING_INFO_SECTION,))[MAPPING_INFO_SECTION]
+    if not data:
         msg = f"{path}: not a mapping object built by bpfcov-cc (no {MAPPING_INFO_SECTION})"
         raise FormatError(msg)
     return parse_object_info(data)

@@ -22,6 +22,7 @@ import pytest
 from support import ROOT, XDP_SOURCE, bpfcov, build, build_loader, loaded, script
 
 from bpfcov_build import covmap
+from bpfcov_build.layout import parse_counters_parts
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -162,8 +163,9 @@ def test_gen_repairs_counters_that_disagree(major: int, tmp_path: Path) -> None:
     obj = build(SOURCE, tmp_path / "race.bpf.o", major)
     (fn,) = [f for f in covmap.read_mappings([obj.with_suffix(".obj")]).values() if f.func_hash]
     with loaded(obj) as prog:
-        counters = bytearray(prog.map_value(".data.profc"))
-        n = len(counters) // 8
+        value = prog.map_value(".data.profc")
+        (part,) = parse_counters_parts(value)
+        n = part.counters_size // 8
         assert n == fn.num_counters
         values = [0] * n
         values[0] = 5  # entered 5 times ...
@@ -171,7 +173,8 @@ def test_gen_repairs_counters_that_disagree(major: int, tmp_path: Path) -> None:
         for i in range(1, n):  # ... and every other counter 9 times
             bad[i] = 9
         assert not covmap.consistent(fn, bad)
-        prog.write_map(".data.profc", b"".join(v.to_bytes(8, "little") for v in bad))
+        packed = b"".join(v.to_bytes(8, "little") for v in bad)
+        prog.write_map(".data.profc", packed + value[part.counters_size :])
         gen = bpfcov("gen", "-o", tmp_path / "bad.profraw", prog.pin_dir)
     assert gen.returncode == 0, gen.stderr
     warning = [line for line in gen.stderr.splitlines() if "raised" in line]

@@ -10,7 +10,15 @@ from elftools.elf.elffile import ELFFile
 
 from bpfcov_build.collect import MapGroup, read_group
 from bpfcov_build.errors import FormatError
-from bpfcov_build.layout import OBJECT_INFO, Section, parse_object_info
+from bpfcov_build.layout import (
+    COUNTERS_TRAILER,
+    COUNTERS_TRAILER_MAGIC,
+    OBJECT_INFO,
+    Section,
+    mapping_object_info,
+    parse_counters_parts,
+    parse_object_info,
+)
 from bpfcov_build.profraw import LAYOUTS, supported_llvm_majors
 
 if TYPE_CHECKING:
@@ -60,15 +68,47 @@ def test_object_info_sits_where_the_table_says(xdp_obj: Path) -> None:
     assert syms["__profc_xdp_parser"][:2] == (Section.COUNTERS.value, 0)
 
 
+def test_the_counters_end_with_the_objects_identity(xdp_obj: Path) -> None:
+    """The trailer after the counters names the object, as its mapping object does."""
+    syms = symbols(xdp_obj)
+    with xdp_obj.open("rb") as f:
+        elf = ELFFile(f)
+        counters = elf.get_section_by_name(Section.COUNTERS.value).data()
+        info = parse_object_info(elf.get_section_by_name(Section.COVMAP.value).data())
+    section, offset, size = syms["__bpfcov_trailer"]
+    assert section == Section.COUNTERS.value
+    assert offset + size == len(counters)
+    (part,) = parse_counters_parts(counters)
+    assert part.start == 0
+    assert part.counters_size == offset
+    assert part.num_records == 2
+    assert (part.raw_version, part.llvm_major) == (info.raw_version, info.llvm_major)
+    assert part.object_path == info.object_path == str(xdp_obj.with_suffix(".obj"))
+    mapping = mapping_object_info(xdp_obj.with_suffix(".obj"))
+    assert part.object_id == info.object_id == mapping.object_id != 0
+
+
+def trailer(raw_version: int, llvm_major: int, counters: int) -> bytes:
+    """A counters map's trailer, packed from the table (no path)."""
+    fields = (1234, raw_version, llvm_major, 1, 8 * counters, 0)
+    head = b"".join(
+        struct.pack(f"<{row.code}", value)
+        for row, value in zip(COUNTERS_TRAILER, fields, strict=True)
+    )
+    path = bytes(8)
+    size = len(head) + len(path) + 16
+    return head + path + struct.pack("<QQ", size, COUNTERS_TRAILER_MAGIC)
+
+
 def test_an_llvm_bpfcov_does_not_know_is_one_line() -> None:
     head = b"".join(
         struct.pack(f"<{row.code}", value)
-        for (_, row), value in zip(OBJECT_INFO, (10, 20, 0), strict=True)
+        for (_, row), value in zip(OBJECT_INFO, (10, 20, 0, 1234), strict=True)
     )
     group = MapGroup(
         "1-btf7",
         {
-            Section.COUNTERS: bytes(8),
+            Section.COUNTERS: bytes(8) + trailer(10, 20, 1),
             Section.DATA: bytes(64),
             Section.NAMES: b"",
             Section.COVMAP: head + b"\0",

@@ -310,3 +310,42 @@ def test_pins_and_run_directories_are_for_root_only(
     assert bpfcov("gen", "-o", tmp_path / "x.profraw", pins).returncode == 0
     assert (tmp_path / "x.profraw").stat().st_mode & 0o777 == 0o600
     assert (tmp_path / "x.profraw.json").stat().st_mode & 0o777 == 0o600
+
+
+def test_a_loader_that_creates_only_the_counters_map(
+    major: int, xdp_loader: Path, packets: list[tuple[Path, int]], pins: Path, tmp_path: Path
+) -> None:
+    """Loaders such as cilium/ebpf create only the maps the code references and give
+    every map a BTF object of its own: the counters map alone must do.
+
+    The run's maps are pinned again as such a loader leaves them (each map in a
+    group of its own; .rodata.profn and .rodata.covmap never created), and gen
+    reads the rest from the mapping object the counters' trailer names.
+    """
+    run_loader_packets(xdp_loader, packets, pins / "run")
+    (group,) = [p for p in (pins / "run").iterdir() if p.is_dir()]
+    alone = pins / "alone"
+    alone.mkdir()
+    for n, name in enumerate(("_data_profc", "_rodata_profd"), 1):
+        (alone / f"{n}-btf{100 + n}").mkdir()
+        with bpf.owned_fd(bpf.obj_get(group / name)) as fd:
+            bpf.obj_pin(fd, alone / f"{n}-btf{100 + n}" / name)
+    gen = bpfcov("gen", "-o", tmp_path / "alone.profraw", alone)
+    assert gen.returncode == 0, gen.stderr
+    assert_xdp_report(export(tmp_path / "alone.profraw", tmp_path))
+
+    # The mapping object rebuilt from another source: its id no longer matches.
+    obj = xdp_loader.parent / "xdp_parser.bpf.obj"
+    saved = obj.read_bytes()
+    try:
+        source = tmp_path / "other.bpf.c"
+        source.write_text(XDP_SOURCE.read_text().replace("return XDP_PASS;", "return 2;", 1))
+        build(source, tmp_path / "other.bpf.o", major)
+        shutil.copyfile(tmp_path / "other.bpf.obj", obj)
+        gen = bpfcov("gen", "-o", tmp_path / "stale.profraw", alone)
+    finally:
+        obj.write_bytes(saved)
+    assert gen.returncode == 1
+    (line,) = gen.stderr.strip().splitlines()
+    assert str(obj) in line
+    assert "rebuilt" in line

@@ -61,6 +61,9 @@ struct MappingPass : llvm::PassInfoMixin<MappingPass> {
 /// M alone, when M was not instrumented by clang.
 bool makeMappingModule(llvm::Module &M);
 
+/// The id both objects of one compile record (see ObjectId.cpp).
+uint64_t objectId(const llvm::Module &M);
+
 /// Writes the mapping object of the instrumented module M to Path, without
 /// changing M: a copy of M's globals, rewritten in mapping mode and compiled
 /// for M's target in this process, lands at Path through a temporary file.

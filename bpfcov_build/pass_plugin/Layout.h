@@ -14,6 +14,8 @@
 
 #include "llvm/ADT/StringRef.h"
 
+#include <cstdint>
+
 namespace bpfcov::layout {
 
 /// Counters: every function's __profc_ array, in data-record order, 8-byte
@@ -42,10 +44,22 @@ inline constexpr llvm::StringLiteral NamesVar = "__bpfcov_names";
 
 /// The globals of CovMapSection, in section order:
 ///   u64 raw profile version | u32 LLVM major | u32 covmap size |
-///   covmap bytes (8-aligned) | NUL-terminated path of the mapping object.
+///   u64 object id | covmap bytes (8-aligned) | NUL-terminated path of the
+///   mapping object.
 inline constexpr llvm::StringLiteral RawVersionVar = "__bpfcov_raw_version";
 inline constexpr llvm::StringLiteral LLVMMajorVar = "__bpfcov_llvm_major";
 inline constexpr llvm::StringLiteral CovMapSizeVar = "__bpfcov_covmap_size";
+inline constexpr llvm::StringLiteral ObjectIdVar = "__bpfcov_object_id";
+
+/// The last global of CountersSection, after every function's counters, so
+/// that the counters map alone says which object it belongs to (see
+/// ObjectId.cpp). u64 fields, then the mapping object's path, NUL-terminated
+/// and zero-padded to 8 bytes, then u64 TrailerSize (all of it, in bytes) and
+/// u64 Magic, last:
+///   ObjectId | RawVersion | LLVMMajor | NumRecords | CountersSize |
+///   BitmapSize | path | TrailerSize | Magic
+inline constexpr llvm::StringLiteral CountersTrailerVar = "__bpfcov_trailer";
+inline constexpr uint64_t CountersTrailerMagic = 0x3154564f43465042; // "BPFCOVT1"
 inline constexpr llvm::StringLiteral CovMapVar = "__bpfcov_covmap";
 inline constexpr llvm::StringLiteral ObjectPathVar = "__bpfcov_object_path";
 

@@ -156,6 +156,7 @@ private:
   void placeBitmaps(std::vector<ProfiledFunction> &Functions);
   GlobalVariable *padToWords(GlobalVariable *Bitmap);
   void widenAtomicBitmapUpdates(GlobalVariable *Bitmap);
+  void emitCountersTrailer(const std::vector<ProfiledFunction> &Functions);
   void splitDataRecords(const std::vector<ProfiledFunction> &Functions);
   void placeNames();
   void emitObjectInfo();
@@ -178,15 +179,20 @@ private:
   StringRef ObjectPath;
   DICompileUnit *CU = nullptr;
   std::unique_ptr<DIBuilder> DIB;
+  uint64_t Id = 0;
+  uint64_t CountersSize = 0;
+  uint64_t BitmapSize = 0;
 };
 
 bool LoadableRewriter::run() {
   if (!compat::isBPFModule(M) || !isInstrumented())
     return false;
+  Id = objectId(M);
   std::vector<ProfiledFunction> Functions = collectProfiledFunctions();
   stripProfileRuntime(M);
   placeCounters(Functions);
   placeBitmaps(Functions);
+  emitCountersTrailer(Functions);
   splitDataRecords(Functions);
   placeNames();
   emitObjectInfo();
@@ -239,6 +245,38 @@ void LoadableRewriter::placeCounters(std::vector<ProfiledFunction> &Functions) {
     F.CounterOffset = Offset;
     Offset += alignTo(DL.getTypeAllocSize(F.Counters->getValueType()), 8);
   }
+  CountersSize = Offset;
+}
+
+/// The counters map's own identity, after the counters (layout::
+/// CountersTrailerVar): which object, which LLVM, how many records and bytes
+/// of counters and bitmaps it has, and where its mapping object is. The
+/// counters' offsets stay where the records say; a reader finds the trailer
+/// from the end of the map (its last two words).
+void LoadableRewriter::emitCountersTrailer(
+    const std::vector<ProfiledFunction> &Functions) {
+  LLVMContext &Ctx = M.getContext();
+  Type *Int64Ty = Type::getInt64Ty(Ctx);
+  std::string Path = ObjectPath.str();
+  Path.resize(alignTo(Path.size() + 1, 8), '\0');
+  const uint64_t Fields[] = {Id, INSTR_PROF_RAW_VERSION, LLVM_VERSION_MAJOR,
+                             Functions.size(), CountersSize, BitmapSize};
+  uint64_t Size = 8 * (std::size(Fields) + 2) + Path.size();
+  SmallVector<Constant *, 8> Head;
+  for (uint64_t Field : Fields)
+    Head.push_back(ConstantInt::get(Int64Ty, Field));
+  Constant *Trailer = ConstantStruct::getAnon(
+      {ConstantArray::get(ArrayType::get(Int64Ty, Head.size()), Head),
+       ConstantDataArray::getRaw(Path, Path.size(), Type::getInt8Ty(Ctx)),
+       ConstantInt::get(Int64Ty, Size),
+       ConstantInt::get(Int64Ty, layout::CountersTrailerMagic)});
+  GlobalVariable *GV =
+      createGlobal(layout::CountersTrailerVar, Trailer, layout::CountersSection,
+                   /*IsConstant=*/false, SymbolScope::Object);
+  GV->setAlignment(Align(8));
+  if (DL.getTypeAllocSize(Trailer->getType()) != Size)
+    report_fatal_error("bpf-cov: the counters trailer is not laid out as "
+                       "Layout.h says");
 }
 
 /// With -fprofile-update=atomic, the optimiser can split an atomic add of a
@@ -283,6 +321,7 @@ void LoadableRewriter::placeBitmaps(std::vector<ProfiledFunction> &Functions) {
     placeInSection(F.Bitmap, layout::BitmapSection);
     Offset += DL.getTypeAllocSize(F.Bitmap->getValueType());
   }
+  BitmapSize = Offset;
 }
 
 /// A bitmap of K bytes becomes [roundup(K, 8) x i8], 8-aligned, so that every
@@ -452,6 +491,8 @@ void LoadableRewriter::emitObjectInfo() {
                layout::CovMapSection, true, SymbolScope::Object);
   createGlobal(layout::CovMapSizeVar,
                ConstantInt::get(Type::getInt32Ty(Ctx), CovMapSize),
+               layout::CovMapSection, true, SymbolScope::Object);
+  createGlobal(layout::ObjectIdVar, ConstantInt::get(Type::getInt64Ty(Ctx), Id),
                layout::CovMapSection, true, SymbolScope::Object);
   if (CovMap) {
     CovMap->setName(layout::CovMapVar);

@@ -9,8 +9,8 @@
 //   data records, which llvm-cov ignores). It only removes the profiling
 //   runtime's hooks (see StripRuntime.cpp), which LLVM 14-16 cannot compile
 //   for BPF, and records in section .bpfcov.info which LLVM built it (the
-//   raw profile version and the LLVM major, laid out like the head of the
-//   loadable object's .rodata.covmap). The result is never loaded; llvm-cov
+//   raw profile version, the LLVM major and the object id, laid out like the
+//   head of the loadable object's .rodata.covmap). The result is never loaded; llvm-cov
 //   reads it as the binary whose coverage a profile describes.
 //
 // USAGE
@@ -33,13 +33,14 @@ namespace bpfcov {
 
 namespace {
 
-/// { u64 raw version, u32 LLVM major, u32 covmap size = 0, "" }.
-void emitMappingInfo(Module &M) {
+/// { u64 raw version, u32 LLVM major, u32 covmap size = 0, u64 object id, "" }.
+void emitMappingInfo(Module &M, uint64_t Id) {
   LLVMContext &Ctx = M.getContext();
   Constant *Info = ConstantStruct::getAnon(
       {ConstantInt::get(Type::getInt64Ty(Ctx), INSTR_PROF_RAW_VERSION),
        ConstantInt::get(Type::getInt32Ty(Ctx), LLVM_VERSION_MAJOR),
        ConstantInt::get(Type::getInt32Ty(Ctx), 0),
+       ConstantInt::get(Type::getInt64Ty(Ctx), Id),
        ConstantDataArray::getString(Ctx, "", /*AddNull=*/true)});
   auto *GV = new GlobalVariable(M, Info->getType(), /*isConstant=*/true,
                                 GlobalValue::ExternalLinkage, Info,
@@ -64,10 +65,11 @@ void dropFunctionBodies(Module &M) {
 } // namespace
 
 bool makeMappingModule(Module &M) {
+  uint64_t Id = objectId(M);
   if (!stripProfileRuntime(M))
     return false;
   dropFunctionBodies(M);
-  emitMappingInfo(M);
+  emitMappingInfo(M, Id);
   return true;
 }
 

@@ -22,7 +22,7 @@
 static int half(int x) { return x > 1 ? x >> 1 : 0; }
 int prog(int x) { return half(x) + (x & 1 ? 1 : 0); }
 
-// CHECK-DAG: [{{ *}}[[PROFC:[0-9]+]]] .data.profc PROGBITS {{[0-9a-f]+ [0-9a-f]+}} 000020 00 WA
+// CHECK-DAG: [{{ *}}[[PROFC:[0-9]+]]] .data.profc PROGBITS {{[0-9a-f]+ [0-9a-f]+ [0-9a-f]+}} 00 WA
 // CHECK-DAG: ] .rodata.profd PROGBITS
 // CHECK-DAG: ] .rodata.profn PROGBITS
 // CHECK-DAG: ] .rodata.covmap PROGBITS

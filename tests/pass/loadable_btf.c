@@ -28,11 +28,13 @@ int prog(int x) { return half(x) + (x & 1 ? 1 : 0); }
 // CHECK-DAG: ] __bpfcov_covmap_size{{$}}
 // CHECK-DAG: ] __bpfcov_covmap{{$}}
 // CHECK-DAG: ] __bpfcov_object_path{{$}}
+// CHECK-DAG: ] __bpfcov_object_id{{$}}
+// CHECK-DAG: ] __bpfcov_trailer{{$}}
 
 // BTF-DAG: VAR '__profc_prog' type_id={{[0-9]+}}, linkage=global
-// BTF-DAG: DATASEC '.data.profc' size={{[0-9]+}} vlen=2
+// BTF-DAG: DATASEC '.data.profc' size={{[0-9]+}} vlen=3
 // BTF-DAG: DATASEC '.rodata.profn' size={{[0-9]+}} vlen=1
-// BTF-DAG: DATASEC '.rodata.covmap' size={{[0-9]+}} vlen=5
+// BTF-DAG: DATASEC '.rodata.covmap' size={{[0-9]+}} vlen=6
 // BTF-DAG: (VAR '__bpfcov_object_path')
 // BTF-DAG: (VAR '__profc_loadable_btf_c_half')
 // BTF-DAG: (VAR '__profd_prog_CounterPtr')

@@ -44,7 +44,7 @@ int xdp_prog(struct xdp_md *ctx) {
 }
 
 // CHECK-NOT: @llvm.used = {{.*}}@__
-// CHECK: @llvm.compiler.used = appending global [9 x {{.*}}] [{{.*}}@LICENSE{{.*}}, {{.*}}@counts{{.*}}, {{.*}}@xdp_prog{{.*}}, {{.*}}@__bpfcov_names{{.*}}, {{.*}}@__bpfcov_raw_version{{.*}}, {{.*}}@__bpfcov_llvm_major{{.*}}, {{.*}}@__bpfcov_covmap_size{{.*}}, {{.*}}@__bpfcov_covmap{{.*}}, {{.*}}@__bpfcov_object_path{{.*}}], section "llvm.metadata"
+// CHECK: @llvm.compiler.used = appending global [11 x {{.*}}] [{{.*}}@LICENSE{{.*}}, {{.*}}@counts{{.*}}, {{.*}}@xdp_prog{{.*}}, {{.*}}@__bpfcov_trailer{{.*}}, {{.*}}@__bpfcov_names{{.*}}, {{.*}}@__bpfcov_raw_version{{.*}}, {{.*}}@__bpfcov_llvm_major{{.*}}, {{.*}}@__bpfcov_covmap_size{{.*}}, {{.*}}@__bpfcov_object_id{{.*}}, {{.*}}@__bpfcov_covmap{{.*}}, {{.*}}@__bpfcov_object_path{{.*}}], section "llvm.metadata"
 // CHECK-NOT: @llvm.used = {{.*}}@__
 
 // NOPROF-NOT: @__prof

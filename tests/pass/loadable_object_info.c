@@ -27,6 +27,7 @@ int prog(int x) { return x > 2 ? x : 2; }
 // RAW10:      {{^}}@__bpfcov_raw_version = internal constant i64 10, section ".rodata.covmap", align 8, !dbg
 // CHECK-NEXT: {{^}}@__bpfcov_llvm_major = internal constant i32 [[MAJOR]], section ".rodata.covmap", align 4, !dbg
 // CHECK-NEXT: {{^}}@__bpfcov_covmap_size = internal constant i32 [[#mul(div(FILENAMES+16+3,4),4)]], section ".rodata.covmap", align 4, !dbg
+// CHECK-NEXT: {{^}}@__bpfcov_object_id = internal constant i64 {{-?[0-9]+}}, section ".rodata.covmap", align 8, !dbg
 // CHECK-NEXT: {{^}}@__bpfcov_covmap = internal constant { { i32, i32, i32, i32 }, {{\[}}[[#FILENAMES]] x i8] } { { i32, i32, i32, i32 } { i32 0, i32 [[#FILENAMES]], i32 0, i32 [[#COVVERSION]] }, {{\[}}[[#FILENAMES]] x i8] [[FILENAME_BYTES]] }, section ".rodata.covmap", align 8, !dbg
 // CHECK-NEXT: {{^}}@__bpfcov_object_path = internal constant [28 x i8] c"/build/my objs/prog.bpf.obj\00", section ".rodata.covmap", align 1, !dbg
 // GONE-NOT: __llvm_coverage_mapping
@@ -36,7 +37,8 @@ int prog(int x) { return x > 2 ? x : 2; }
 // OBJ-DAG: 0000000000000000 8 OBJECT LOCAL  DEFAULT [[SEC]] __bpfcov_raw_version
 // OBJ-DAG: 0000000000000008 4 OBJECT LOCAL  DEFAULT [[SEC]] __bpfcov_llvm_major
 // OBJ-DAG: 000000000000000c 4 OBJECT LOCAL  DEFAULT [[SEC]] __bpfcov_covmap_size
-// OBJ-DAG: 0000000000000010 [[#COVSIZE:]] OBJECT LOCAL  DEFAULT [[SEC]] __bpfcov_covmap
-// OBJ-DAG: [[#%.16x,16+COVSIZE]] 28 OBJECT LOCAL  DEFAULT [[SEC]] __bpfcov_object_path
+// OBJ-DAG: 0000000000000010 8 OBJECT LOCAL  DEFAULT [[SEC]] __bpfcov_object_id
+// OBJ-DAG: 0000000000000018 [[#COVSIZE:]] OBJECT LOCAL  DEFAULT [[SEC]] __bpfcov_covmap
+// OBJ-DAG: [[#%.16x,24+COVSIZE]] 28 OBJECT LOCAL  DEFAULT [[SEC]] __bpfcov_object_path
 
 // NOPATH: {{^}}@__bpfcov_object_path = internal constant [1 x i8] zeroinitializer, section ".rodata.covmap", align 1

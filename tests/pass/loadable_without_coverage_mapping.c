@@ -14,5 +14,6 @@ int prog(int x) { return x > 0 ? x : -x; }
 // CHECK:      {{^}}@__bpfcov_raw_version = internal constant i64 {{[0-9]+}}, section ".rodata.covmap"
 // CHECK-NEXT: {{^}}@__bpfcov_llvm_major = internal constant i32 {{[0-9]+}}, section ".rodata.covmap"
 // CHECK-NEXT: {{^}}@__bpfcov_covmap_size = internal constant i32 0, section ".rodata.covmap"
+// CHECK-NEXT: {{^}}@__bpfcov_object_id = internal constant i64 {{-?[0-9]+}}, section ".rodata.covmap"
 // CHECK-NEXT: {{^}}@__bpfcov_object_path = internal constant [1 x i8] zeroinitializer, section ".rodata.covmap"
 // CHECK-NOT:  @__bpfcov_covmap =

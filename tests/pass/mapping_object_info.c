@@ -7,16 +7,17 @@
 // Mapping mode records which LLVM built the mapping object, laid out like the
 // head of the loadable object's .rodata.covmap: __bpfcov_info in section
 // .bpfcov.info = { u64 raw profile version (8 on LLVM 14-17, 9 on 18, 10 on
-// 19), u32 LLVM major, u32 covmap size 0, an empty NUL-terminated path }, so
+// 19), u32 LLVM major, u32 covmap size 0, u64 object id, an empty
+// NUL-terminated path }, so
 // that the runtime can tell which llvm-cov reads the object.
 
 int prog(int x) { return x > 0 ? x : -x; }
 
-// RAW8:  {{^}}@__bpfcov_info = constant { i64, i32, i32, [1 x i8] } { i64 8, i32 [[MAJOR]], i32 0, [1 x i8] zeroinitializer }, section ".bpfcov.info", align 8
-// RAW9:  {{^}}@__bpfcov_info = constant { i64, i32, i32, [1 x i8] } { i64 9, i32 [[MAJOR]], i32 0, [1 x i8] zeroinitializer }, section ".bpfcov.info", align 8
-// RAW10: {{^}}@__bpfcov_info = constant { i64, i32, i32, [1 x i8] } { i64 10, i32 [[MAJOR]], i32 0, [1 x i8] zeroinitializer }, section ".bpfcov.info", align 8
+// RAW8:  {{^}}@__bpfcov_info = constant { i64, i32, i32, i64, [1 x i8] } { i64 8, i32 [[MAJOR]], i32 0, i64 {{-?[0-9]+}}, [1 x i8] zeroinitializer }, section ".bpfcov.info", align 8
+// RAW9:  {{^}}@__bpfcov_info = constant { i64, i32, i32, i64, [1 x i8] } { i64 9, i32 [[MAJOR]], i32 0, i64 {{-?[0-9]+}}, [1 x i8] zeroinitializer }, section ".bpfcov.info", align 8
+// RAW10: {{^}}@__bpfcov_info = constant { i64, i32, i32, i64, [1 x i8] } { i64 10, i32 [[MAJOR]], i32 0, i64 {{-?[0-9]+}}, [1 x i8] zeroinitializer }, section ".bpfcov.info", align 8
 // CHECK-NOT: @__bpfcov_info
 
-// OBJ:     [{{ *}}[[SEC:[0-9]+]]] .bpfcov.info PROGBITS {{[0-9a-f]+ [0-9a-f]+}} 000018 00 A
+// OBJ:     [{{ *}}[[SEC:[0-9]+]]] .bpfcov.info PROGBITS {{[0-9a-f]+ [0-9a-f]+}} 000020 00 A
 // OBJ-NOT: ] .bpfcov.info
-// OBJ:     0000000000000000 24 OBJECT GLOBAL DEFAULT [[SEC]] __bpfcov_info
+// OBJ:     0000000000000000 32 OBJECT GLOBAL DEFAULT [[SEC]] __bpfcov_info
