@@ -9,14 +9,16 @@ and grouping the coverage maps by BTF id. Each group gives one
 
 from __future__ import annotations
 
+import errno
 import struct
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bpfcov_build import bpf, sidecar
-from bpfcov_build.errors import FormatError, NotFoundError
+from bpfcov_build import bpf, fsutil, sidecar
+from bpfcov_build.errors import BpfcovError, FormatError, NotFoundError
 from bpfcov_build.layout import (
+    NO_PROGRAM_LOADED,
     PART_ALIGN,
     Section,
     parse_object_infos,
@@ -24,11 +26,12 @@ from bpfcov_build.layout import (
     section_of_map,
 )
 from bpfcov_build.profraw import (
+    RAW_MAGIC,
     FunctionRecord,
     RawProfile,
+    encode,
     layout_for,
     supported_llvm_majors,
-    write_profraw,
 )
 
 if TYPE_CHECKING:
@@ -53,6 +56,10 @@ class MapGroup:
 
     label: str
     values: dict[Section, bytes]
+    map_ids: tuple[int, ...] = ()
+    """The kernel's ids of the maps (known for loaded objects, read with --live)."""
+    programs_loaded: bool | None = None
+    """Whether any of the object's programs loaded; None when not known."""
 
 
 @dataclass(frozen=True)
@@ -86,8 +93,23 @@ def _read_fd(fd: int) -> bytes:
         return bpf.read_map_value(fd)
 
 
+def _needs_root(what: Path | str) -> BpfcovError:
+    return BpfcovError(f"{what}: permission denied; reading coverage maps needs root: use sudo")
+
+
 def pinned_groups(run_dir: Path) -> list[MapGroup]:
     """The objects pinned under ``run_dir``, one subdirectory each."""
+    try:
+        return _pinned_groups(run_dir)
+    except PermissionError:
+        raise _needs_root(run_dir) from None
+    except bpf.BpfSyscallError as exc:
+        if exc.errno in {errno.EPERM, errno.EACCES}:
+            raise _needs_root(run_dir) from None
+        raise
+
+
+def _pinned_groups(run_dir: Path) -> list[MapGroup]:
     if not run_dir.is_dir():
         msg = f"{run_dir}: no such run directory (see bpfcov run's output, or bpfcov list)"
         raise NotFoundError(msg)
@@ -99,20 +121,46 @@ def pinned_groups(run_dir: Path) -> list[MapGroup]:
             if pin.exists():
                 values[section] = _read_fd(bpf.obj_get(pin, read_only=True))
         if values:
-            groups.append(MapGroup(str(sub), values))
+            loaded = False if (sub / NO_PROGRAM_LOADED).is_dir() else None
+            groups.append(MapGroup(str(sub), values, programs_loaded=loaded))
     if not groups:
         msg = f"{run_dir}: holds no coverage maps; was the program built with bpfcov-cc?"
         raise NotFoundError(msg)
     return groups
 
 
+def _used_map_ids() -> set[int]:
+    """The ids of every map a loaded program uses."""
+    used: set[int] = set()
+    for prog_id in bpf.prog_ids():
+        try:
+            fd = bpf.prog_fd_by_id(prog_id)
+        except bpf.BpfSyscallError:
+            continue  # unloaded meanwhile
+        with bpf.owned_fd(fd):
+            used.update(bpf.prog_info(fd).map_ids)
+    return used
+
+
 def live_groups() -> list[MapGroup]:
     """Coverage maps of every instrumented object loaded now, grouped by BTF id."""
+    try:
+        return _live_groups()
+    except bpf.BpfSyscallError as exc:
+        if exc.errno in {errno.EPERM, errno.EACCES}:
+            raise _needs_root("the kernel's maps") from None
+        raise
+
+
+def _live_groups() -> list[MapGroup]:
     by_btf: dict[int, dict[Section, bytes]] = {}
+    ids: dict[int, dict[Section, int]] = {}
     for map_id in bpf.map_ids():
         try:
             fd = bpf.map_fd_by_id(map_id, read_only=True)
-        except bpf.BpfSyscallError:
+        except bpf.BpfSyscallError as exc:
+            if exc.errno in {errno.EPERM, errno.EACCES}:
+                raise
             continue  # freed meanwhile
         with bpf.owned_fd(fd):
             info = bpf.map_info(fd)
@@ -120,7 +168,19 @@ def live_groups() -> list[MapGroup]:
             if section is None or info.btf_id == 0:
                 continue
             by_btf.setdefault(info.btf_id, {})[section] = bpf.read_map_value(fd)
-    groups = [MapGroup(f"btf{btf}", values) for btf, values in sorted(by_btf.items())]
+            ids.setdefault(info.btf_id, {})[section] = map_id
+    used = _used_map_ids() if by_btf else set()
+    groups = []
+    for btf, values in sorted(by_btf.items()):
+        counters = ids[btf].get(Section.COUNTERS)
+        groups.append(
+            MapGroup(
+                f"btf{btf}",
+                values,
+                map_ids=tuple(ids[btf].values()),
+                programs_loaded=counters in used,
+            )
+        )
     if not groups:
         msg = "no instrumented BPF object is loaded (built with bpfcov-cc, with -g)"
         raise NotFoundError(msg)
@@ -255,7 +315,19 @@ def reconcile(coverage: Coverage) -> Reconciled:
     return Reconciled(replace(coverage, profile=profile), raised, largest)
 
 
+def _is_raw_profile(head: bytes) -> bool:
+    return head[:8] == RAW_MAGIC.to_bytes(8, "little")
+
+
 def write_coverage(coverage: Coverage, path: Path) -> None:
-    """Writes the profile atomically, with its sidecar note (object path, LLVM major)."""
+    """Writes the profile atomically, with its sidecar note (object path, LLVM major).
+
+    Mode 0600 (owned by the user who ran sudo, if so); an existing file at ``path``
+    is replaced only if it is a raw profile.
+    """
+    data = encode(coverage.profile)
+    fsutil.check_replaceable(path, "raw profile", _is_raw_profile)
     sidecar.write(path, coverage.objects, coverage.info.llvm_major)
-    write_profraw(path, coverage.profile)
+    fsutil.replace_file(
+        path, data, what="raw profile", ours=_is_raw_profile, mode=0o600, durable=True
+    )
