@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bpfcov_build import subcommand
+from bpfcov_build.errors import UsageError
 from bpfcov_build.report import FORMATS, METRICS, Report, render, summary_line
 from bpfcov_build.sources import SourceFilter
 
@@ -143,6 +144,9 @@ def add_parser(
 
 def main(args: argparse.Namespace) -> int:
     """Runs ``bpfcov out``."""
+    if args.path_equivalence is not None and "," not in args.path_equivalence:
+        msg = f"--path-equivalence {args.path_equivalence}: give FROM,TO (two paths, a comma)"
+        raise UsageError(msg)
     report = Report(
         profiles=tuple(args.profiles),
         objects=tuple(args.object),

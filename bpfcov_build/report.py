@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bpfcov_build import fsutil, sidecar, sources, toolchain
-from bpfcov_build.errors import BpfcovError, FormatError, NotFoundError
+from bpfcov_build.errors import BpfcovError, FormatError, NotFoundError, UsageError
 from bpfcov_build.layout import mapping_object_info
 from bpfcov_build.proc import Run
 from bpfcov_build.profraw import LAYOUTS, decode
@@ -100,6 +100,12 @@ def _raw_version(path: Path) -> int:
     """The raw version of ``path``, after checking the whole file is well formed."""
     try:
         data = path.read_bytes()
+    except PermissionError:
+        msg = (
+            f"{path}: cannot read: permission denied; a profile bpfcov gen wrote as root is "
+            "root's: run gen with sudo (it then writes it as yours), or chown it"
+        )
+        raise BpfcovError(msg) from None
     except OSError as exc:
         msg = f"{path}: cannot read: {exc.strerror}"
         raise NotFoundError(msg) from exc
@@ -304,16 +310,16 @@ def _targets(report: Report) -> dict[str, Path | None]:
     unknown = [f for f in report.formats if f not in FORMATS]
     if unknown:
         msg = f"unknown format {unknown[0]!r}; formats: {', '.join(FORMATS)}"
-        raise BpfcovError(msg)
+        raise UsageError(msg)
     if len(report.formats) == 1:
         (fmt,) = report.formats
         if report.output is None and fmt not in ("text", "markdown"):
             msg = f"-f {fmt} needs -o: {FORMATS[fmt][1]}"
-            raise BpfcovError(msg)
+            raise UsageError(msg)
         return {fmt: report.output}
     if report.output is None:
         msg = "several formats need -o DIR: each is written there under its own name"
-        raise BpfcovError(msg)
+        raise UsageError(msg)
     return {fmt: report.output / FORMATS[fmt][0] for fmt in dict.fromkeys(report.formats)}
 
 

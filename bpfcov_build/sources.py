@@ -32,7 +32,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from bpfcov_build.errors import BpfcovError
+from bpfcov_build.errors import UsageError
 
 __all__ = [
     "LIBBPF_HEADERS",
@@ -82,7 +82,7 @@ class SourceFilter:
                 re.compile(pattern)
             except re.error as exc:
                 msg = f"bad regex {pattern!r}: {exc}"
-                raise BpfcovError(msg) from None
+                raise UsageError(msg) from None
 
 
 @functools.cache
