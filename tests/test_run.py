@@ -214,10 +214,18 @@ def test_run_errors_are_one_line(pins: Path) -> None:
 
     before = run_dirs()
     nothing = bpfcov("run", "--", "true")
-    assert nothing.returncode == 1
+    assert nothing.returncode == 0  # the program's
     assert nothing.stderr.splitlines()[-1] == (
-        "bpfcov: true created no coverage map; was it built with bpfcov-cc?"
+        "bpfcov: warning: true created no coverage map; was it built with bpfcov-cc?"
     )
+    assert run_dirs() == before
+    required = bpfcov("run", "--require-coverage", "--", "true")
+    assert required.returncode == 1
+    assert required.stderr.splitlines()[-1] == (
+        "bpfcov: error: true created no coverage map; was it built with bpfcov-cc?"
+    )
+    failing = bpfcov("run", "--require-coverage", "--", "sh", "-c", "exit 5")
+    assert failing.returncode == 5
     assert run_dirs() == before
 
     pins.mkdir()
@@ -231,8 +239,7 @@ def test_run_errors_are_one_line(pins: Path) -> None:
 
     not_bpffs = bpfcov("run", "--pin-dir", "/tmp/bpfcov-not-bpffs", "--", "true")
     assert not_bpffs.returncode == 1
-    assert not_bpffs.stderr == (
-        "bpfcov: pinning coverage maps under /tmp/bpfcov-not-bpffs\n"
+    assert not_bpffs.stderr == (  # one line: nothing was started
         "bpfcov: error: /tmp/bpfcov-not-bpffs is not on a bpf filesystem: "
         "pin under /sys/fs/bpf\n"
     )
