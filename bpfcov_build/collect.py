@@ -60,6 +60,8 @@ class MapGroup:
     """The kernel's ids of the maps (known for loaded objects, read with --live)."""
     programs_loaded: bool | None = None
     """Whether any of the object's programs loaded; None when not known."""
+    prog_ids: tuple[int, ...] = ()
+    """The loaded programs that write the counters (read with --live)."""
 
 
 @dataclass(frozen=True)
@@ -129,17 +131,18 @@ def _pinned_groups(run_dir: Path) -> list[MapGroup]:
     return groups
 
 
-def _used_map_ids() -> set[int]:
-    """The ids of every map a loaded program uses."""
-    used: set[int] = set()
+def _programs_by_map() -> dict[int, list[int]]:
+    """The loaded programs that use each map: map id → program ids."""
+    users: dict[int, list[int]] = {}
     for prog_id in bpf.prog_ids():
         try:
             fd = bpf.prog_fd_by_id(prog_id)
         except bpf.BpfSyscallError:
             continue  # unloaded meanwhile
         with bpf.owned_fd(fd):
-            used.update(bpf.prog_info(fd).map_ids)
-    return used
+            for map_id in bpf.prog_info(fd).map_ids:
+                users.setdefault(map_id, []).append(prog_id)
+    return users
 
 
 def live_groups() -> list[MapGroup]:
@@ -169,16 +172,17 @@ def _live_groups() -> list[MapGroup]:
                 continue
             by_btf.setdefault(info.btf_id, {})[section] = bpf.read_map_value(fd)
             ids.setdefault(info.btf_id, {})[section] = map_id
-    used = _used_map_ids() if by_btf else set()
+    users = _programs_by_map() if by_btf else {}
     groups = []
     for btf, values in sorted(by_btf.items()):
-        counters = ids[btf].get(Section.COUNTERS)
+        progs = tuple(users.get(ids[btf].get(Section.COUNTERS, 0), ()))
         groups.append(
             MapGroup(
                 f"btf{btf}",
                 values,
                 map_ids=tuple(ids[btf].values()),
-                programs_loaded=counters in used,
+                programs_loaded=bool(progs),
+                prog_ids=progs,
             )
         )
     if not groups:
