@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from support import BPFFS, build, multiarch_include
+from support import BPFFS, build, multiarch_include, script
 
 from bpfcov_build import arch, bpf, layout, ptrace
 from bpfcov_build.errors import BpfcovError, NotFoundError
@@ -363,6 +363,49 @@ def test_a_signal_ignored_at_start_still_reaches_the_program(
         assert proc.wait(timeout=WAIT_S) == 3  # the program's own exit
     finally:
         if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert out.read_text() == "1"
+
+
+def test_kill_int_reaches_a_background_job_of_a_script(
+    maps_prog: Path, pin_dir: Path, tmp_path: Path
+) -> None:
+    # `bpfcov run -- tool &` in a script, then kill -INT: the job started with SIGINT
+    # ignored, and still the program (which catches it) gets it, as it would bare.
+    ready, out, pid = tmp_path / "ready", tmp_path / "count", tmp_path / "pid"
+    job = f'"$@" & echo $! > {pid}; wait $!'
+    proc = subprocess.Popen(
+        [
+            "sh",
+            "-c",
+            job,
+            "sh",
+            script("bpfcov"),
+            "run",
+            "--pin-dir",
+            pin_dir,
+            "--",
+            maps_prog,
+            "signals",
+            ready,
+            out,
+        ],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        wait_for(ready, "the program's signal handlers")
+        os.kill(int(wait_for(pid, "the job's pid")), signal.SIGINT)
+        _, err = proc.communicate(timeout=WAIT_S)
+        assert proc.returncode == 3, err  # the program's own exit, passed on by bpfcov run
+    finally:
+        if proc.poll() is None:  # bpfcov run and the program are left: end both
+            job = int(pid.read_text())
+            with contextlib.suppress(OSError):
+                children = Path(f"/proc/{job}/task/{job}/children").read_text().split()
+                for task in (job, *map(int, children)):
+                    os.kill(task, signal.SIGKILL)
             proc.kill()
             proc.wait()
     assert out.read_text() == "1"
