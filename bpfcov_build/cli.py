@@ -1,7 +1,8 @@
 """``bpfcov``: the command-line front of the runtime.
 
 Subcommands live in a dispatch table; each takes its own options on top of the
-shared ones (``-v``). Errors a user can cause print one line and exit 1.
+shared ones (``-v``). Errors a user can cause print one line and exit 1; bad
+usage prints one line and exits 2.
 """
 
 from __future__ import annotations
@@ -12,10 +13,10 @@ import logging
 import os
 import signal
 import sys
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn, cast
 
 from bpfcov_build import __version__, meson, subcommand, toolchain
-from bpfcov_build.errors import BpfcovError, ToolFailedError
+from bpfcov_build.errors import BpfcovError, ToolFailedError, UsageError
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -74,6 +75,17 @@ def _meson_dir(args: argparse.Namespace) -> int:
     return 0
 
 
+#: The exit status of bad usage (argparse's).
+USAGE_STATUS = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with its errors in one line that points at --help."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(USAGE_STATUS, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def _command_of(argv: Sequence[str]) -> str | None:
     """The subcommand ``argv`` names (the shared options take no value)."""
     return next((a for a in argv if not a.startswith("-")), None)
@@ -81,16 +93,20 @@ def _command_of(argv: Sequence[str]) -> str | None:
 
 def _parser(command: str | None = None) -> argparse.ArgumentParser:
     """The parser; with ``command`` one of ours, only that command's subparser."""
-    common = argparse.ArgumentParser(add_help=False)
+    common = _Parser(add_help=False)
     common.add_argument("-v", "--verbose", action="store_true", help="say what is run and found")
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog=PROG,
         description=_DESCRIPTION,
         epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
         parents=[common],
     )
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    # The subcommands' parsers are _Parsers too (argparse makes them of the parent's class).
+    sub = cast(
+        "subcommand.Subparsers[argparse.ArgumentParser]",
+        parser.add_subparsers(dest="command", metavar="COMMAND"),
+    )
     if command in _COMMANDS:
         wanted = [_COMMANDS[command]]
     elif command in ("version", "meson-dir"):
@@ -144,9 +160,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         # The reader went away (`bpfcov list | head`): stop quietly, as cat would.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 128 + signal.SIGPIPE
+    except UsageError as exc:
+        # args.command may be run's own REMAINDER: the name comes from argv
+        name = f"{PROG} {_command_of(argv)}"
+        print(f"{name}: error: {exc} (see {name} --help)", file=sys.stderr)
+        return USAGE_STATUS
     except BpfcovError as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return 1
+    except OSError as exc:
+        # Not foreseen where it happened: still one line, naming the file.
+        print(f"{PROG}: error: {_os_error(exc)}", file=sys.stderr)
+        return 1
+
+
+def _os_error(exc: OSError) -> str:
+    what = exc.filename if exc.filename is not None else "a system call"
+    text = f"{what}: {exc.strerror or exc}"
+    if isinstance(exc, PermissionError):
+        text += f" (as user {os.geteuid()}; does this need root? use sudo)"
+    return text
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bpfcov_build import subcommand
-from bpfcov_build.errors import BpfcovError, FormatError, NotFoundError
+from bpfcov_build.errors import BpfcovError, FormatError, NotFoundError, UsageError
 from bpfcov_build.layout import RUN_ROOT
 
 if TYPE_CHECKING:
@@ -102,19 +102,28 @@ def _list(args: argparse.Namespace) -> int:
 def _clean(args: argparse.Namespace) -> int:
     if args.all == bool(args.runs):
         msg = "give the runs to remove, or --all (not both)"
-        raise BpfcovError(msg)
+        raise UsageError(msg)
     from bpfcov_build import bpf
 
     targets = [r.path for r in list_runs()] if args.all else list(args.runs)
     for run in targets:
         if not run.is_dir():
-            msg = f"{run}: no such run directory"
+            msg = f"{run}: no such run directory (bpfcov list shows the runs)"
             raise NotFoundError(msg)
-        if not bpf.is_bpffs(run) or any(not _GROUP.fullmatch(p.name) for p in run.iterdir()):
+        try:
+            entries = list(run.iterdir())
+        except PermissionError:
+            msg = f"{run}: permission denied; removing a run needs root: use sudo"
+            raise BpfcovError(msg) from None
+        if not bpf.is_bpffs(run) or any(not _GROUP.fullmatch(p.name) for p in entries):
             msg = f"{run} is not a bpfcov run (pins of objects on bpffs); not removed"
             raise BpfcovError(msg)
     for run in targets:
-        shutil.rmtree(run)
+        try:
+            shutil.rmtree(run)
+        except PermissionError:
+            msg = f"{run}: permission denied; removing a run needs root: use sudo"
+            raise BpfcovError(msg) from None
         print(f"removed {run}")
     return 0
 

@@ -7,7 +7,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bpfcov_build import subcommand
-from bpfcov_build.report import FORMATS, METRICS, Report, render
+from bpfcov_build.errors import UsageError
+from bpfcov_build.report import FORMATS, METRICS, Report, render, summary_line
+from bpfcov_build.sources import SourceFilter
 
 if TYPE_CHECKING:
     import argparse
@@ -27,9 +29,18 @@ examples:
   bpfcov out --fail-under-lines 80 --fail-under-branches 60 out/*.profraw
   bpfcov out -f lcov -o cov.info --object x.bpf.obj run1.profraw run2.profraw
   bpfcov out --path-equivalence /build/src,$PWD out/*.profraw
+  bpfcov out --exclude 'tests/*' --exclude-regex '_gen\\.h$' out/*.profraw
+  bpfcov out -f markdown --summary out/*.profraw >> "$GITHUB_STEP_SUMMARY"
 
 Profiles of many runs and programs add up. Each profile's object is the one
 bpfcov gen noted beside it (X.profraw.json), unless --object names them.
+
+Reports count the program's own sources: system headers, libbpf's headers
+(bpf_helpers.h and the others, in any directory named bpf, such as
+libbpf-bootstrap's .output/bpf/) and vmlinux.h are left out of files, totals
+and thresholds unless --include-system (or an --include naming them) is given.
+A glob without '/' matches file names; with '/', paths (absolute, or relative to
+here). Regexes are searched in absolute paths.
 
 formats (-f, comma-separated or repeated):
 """
@@ -89,6 +100,38 @@ def add_parser(
         help="report even when a profile's functions differ from the objects' (the source "
         "was rebuilt after the run): such functions then show no counts",
     )
+    chosen = p.add_argument_group("which source files count")
+    chosen.add_argument(
+        "--include",
+        action="append",
+        default=[],
+        metavar="GLOB",
+        help="count only files that match (repeatable)",
+    )
+    chosen.add_argument(
+        "--exclude", action="append", default=[], metavar="GLOB", help="leave out files that match"
+    )
+    chosen.add_argument(
+        "--include-regex", action="append", default=[], metavar="REGEX", help="as --include"
+    )
+    chosen.add_argument(
+        "--exclude-regex",
+        "--ignore-filename-regex",
+        action="append",
+        default=[],
+        metavar="REGEX",
+        help="as --exclude (llvm-cov's -ignore-filename-regex)",
+    )
+    chosen.add_argument(
+        "--include-system",
+        action="store_true",
+        help="count system headers, libbpf's headers and vmlinux.h too",
+    )
+    p.add_argument(
+        "--summary",
+        action="store_true",
+        help="print the totals in one line on stderr, for CI logs",
+    )
     for metric in METRICS:
         p.add_argument(
             f"--fail-under-{metric}",
@@ -101,6 +144,9 @@ def add_parser(
 
 def main(args: argparse.Namespace) -> int:
     """Runs ``bpfcov out``."""
+    if args.path_equivalence is not None and "," not in args.path_equivalence:
+        msg = f"--path-equivalence {args.path_equivalence}: give FROM,TO (two paths, a comma)"
+        raise UsageError(msg)
     report = Report(
         profiles=tuple(args.profiles),
         objects=tuple(args.object),
@@ -109,9 +155,18 @@ def main(args: argparse.Namespace) -> int:
         show_functions=args.show_functions,
         path_equivalence=args.path_equivalence,
         ignore_mismatch=args.ignore_mismatch,
+        sources=SourceFilter(
+            include=tuple(args.include),
+            exclude=tuple(args.exclude),
+            include_regex=tuple(args.include_regex),
+            exclude_regex=tuple(args.exclude_regex),
+            include_system=args.include_system,
+        ),
     )
     rendered = render(report)
     sys.stdout.write(rendered.stdout)
+    if args.summary:
+        print(f"bpfcov: {summary_line(rendered.totals)}", file=sys.stderr)
     status = 0
     for metric in METRICS:
         threshold = getattr(args, f"fail_under_{metric.replace('-', '_')}")

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bpfcov_build import subcommand
-from bpfcov_build.errors import BpfcovError, NotFoundError
+from bpfcov_build.errors import BpfcovError, NotFoundError, UsageError
 from bpfcov_build.layout import RUN_ROOT
 
 if TYPE_CHECKING:
@@ -36,7 +36,12 @@ The program runs as it would without bpfcov: same environment, privileges,
 signals and exit status. Only its bpf() calls are intercepted. Each instrumented
 object it loads (also in forked children, threads and exec'd programs) gets a
 directory of pins under the run directory, which bpfcov prints; give that to
-bpfcov gen. Needs root."""
+bpfcov gen. The pins keep the counters in kernel memory until bpfcov clean RUN
+(or bpfcov gen --unpin) removes them. Needs root.
+
+exit status: the program's. When it created no coverage map, or none of an
+object's programs loaded, a warning says so; with --require-coverage that is an
+error too: bpfcov run then exits with the program's status, or 1 if that was 0."""
 
 
 def add_parser(
@@ -50,13 +55,58 @@ def add_parser(
         type=Path,
         help=f"the run directory, on bpffs (default: a new one under {RUN_ROOT})",
     )
+    p.add_argument(
+        "--require-coverage",
+        action="store_true",
+        help="fail (exit 1 if the program exited 0) when nothing was covered: no coverage "
+        "map, or an object none of whose programs loaded",
+    )
     p.add_argument("command", nargs=argparse.REMAINDER, metavar="-- CMD [ARGS...]")
     p.set_defaults(func=main)
 
 
 def _default_pin_dir(command: str) -> Path:
     stamp = time.strftime("%Y%m%d-%H%M%S")
-    return RUN_ROOT / f"{Path(command).name}-{stamp}-{os.getpid()}"
+    name = Path(command).name.replace(".", "_")  # bpffs takes no name with a dot
+    return RUN_ROOT / f"{name}-{stamp}-{os.getpid()}"
+
+
+def _check_pin_dir(pin_dir: Path) -> None:
+    """One line for a --pin-dir bpffs would refuse, before anything is run."""
+    dotted = [part for part in pin_dir.parts if "." in part and part not in (".", "..")]
+    if dotted and str(pin_dir.resolve()).startswith("/sys/fs/bpf"):
+        msg = (
+            f"--pin-dir {pin_dir}: bpffs takes no name with a dot ({dotted[-1]!r}); "
+            "choose a name without one"
+        )
+        raise UsageError(msg)
+
+
+def _object_of(path: Path) -> str:
+    """The mapping object an object's pins name, for messages; '' if unreadable."""
+    from bpfcov_build.collect import pinned_groups
+    from bpfcov_build.layout import Section, parse_object_infos
+
+    try:
+        (group,) = [g for g in pinned_groups(path.parent) if g.label == str(path)]
+        return ", ".join(i.object_path for i in parse_object_infos(group.values[Section.COVMAP]))
+    except (BpfcovError, ValueError, KeyError):
+        return ""
+
+
+class _Reporter:
+    """Says what happens during the run, and keeps what the end of it must say."""
+
+    def __init__(self) -> None:
+        self.unloaded: list[Path] = []
+
+    def __call__(self, event: TraceEvent) -> None:
+        from bpfcov_build.tracer import NothingLoaded
+
+        if isinstance(event, NothingLoaded):
+            self.unloaded.append(event.path)
+        else:
+            _report(event)
 
 
 def _report(event: TraceEvent) -> None:
@@ -85,7 +135,9 @@ def main(args: argparse.Namespace) -> int:
         command = command[1:]
     if not command:
         msg = "no program to run: bpfcov run [--pin-dir DIR] -- CMD [ARGS...]"
-        raise BpfcovError(msg)
+        raise UsageError(msg)
+    if args.pin_dir is not None:
+        _check_pin_dir(args.pin_dir)
     if shutil.which(command[0]) is None:
         msg = f"{command[0]}: command not found"
         raise NotFoundError(msg)
@@ -93,22 +145,38 @@ def main(args: argparse.Namespace) -> int:
         msg = "bpfcov run needs root: it traces the program and pins its maps in bpffs"
         raise BpfcovError(msg)
     from bpfcov_build import bpf
-    from bpfcov_build.tracer import run_traced
+    from bpfcov_build.tracer import check_pin_dir, run_traced
 
     bpf.ensure_bpffs()
     pin_dir: Path = args.pin_dir or _default_pin_dir(command[0])
+    check_pin_dir(pin_dir)
     if pin_dir.exists() and any(pin_dir.iterdir()):
         msg = f"{pin_dir} is in use by an earlier run; choose another --pin-dir or remove it"
         raise BpfcovError(msg)
     print(f"bpfcov: pinning coverage maps under {pin_dir}", file=sys.stderr)
-    status = run_traced(command, pin_dir, on_event=_report)
+    reporter = _Reporter()
+    status = run_traced(command, pin_dir, on_event=reporter)
     objects = sorted(p.name for p in pin_dir.iterdir() if p.is_dir())
+    kind = "error" if args.require_coverage else "warning"
     if not objects:
         pin_dir.rmdir()
         print(
-            f"bpfcov: {command[0]} created no coverage map; was it built with bpfcov-cc?",
+            f"bpfcov: {kind}: {command[0]} created no coverage map; was it built with bpfcov-cc?",
             file=sys.stderr,
         )
+        return (status or 1) if args.require_coverage else status
+    for path in reporter.unloaded:
+        named = _object_of(path)
+        print(
+            f"bpfcov: {kind}: {path}{f' ({named})' if named else ''}: its maps were created "
+            "but none of its programs loaded (see the program's errors above)",
+            file=sys.stderr,
+        )
+    print(
+        f"bpfcov: {len(objects)} object(s) pinned, kept in kernel memory until "
+        f"bpfcov clean {pin_dir}; next: bpfcov gen {pin_dir}",
+        file=sys.stderr,
+    )
+    if args.require_coverage and reporter.unloaded:
         return status or 1
-    print(f"bpfcov: {len(objects)} object(s) pinned; next: bpfcov gen {pin_dir}", file=sys.stderr)
     return status

@@ -9,14 +9,16 @@ and grouping the coverage maps by BTF id. Each group gives one
 
 from __future__ import annotations
 
+import errno
 import struct
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bpfcov_build import bpf, sidecar
-from bpfcov_build.errors import FormatError, NotFoundError
+from bpfcov_build import bpf, fsutil, sidecar
+from bpfcov_build.errors import BpfcovError, FormatError, NotFoundError
 from bpfcov_build.layout import (
+    NO_PROGRAM_LOADED,
     PART_ALIGN,
     CountersPart,
     Section,
@@ -27,11 +29,12 @@ from bpfcov_build.layout import (
     section_of_map,
 )
 from bpfcov_build.profraw import (
+    RAW_MAGIC,
     FunctionRecord,
     RawProfile,
+    encode,
     layout_for,
     supported_llvm_majors,
-    write_profraw,
 )
 
 if TYPE_CHECKING:
@@ -55,6 +58,12 @@ class MapGroup:
 
     label: str
     values: dict[Section, bytes]
+    map_ids: tuple[int, ...] = ()
+    """The kernel's ids of the maps (known for loaded objects, read with --live)."""
+    programs_loaded: bool | None = None
+    """Whether any of the object's programs loaded; None when not known."""
+    prog_ids: tuple[int, ...] = ()
+    """The loaded programs that write the counters (read with --live)."""
 
 
 @dataclass(frozen=True)
@@ -88,6 +97,10 @@ def _read_fd(fd: int) -> bytes:
         return bpf.read_map_value(fd)
 
 
+def _needs_root(what: Path | str) -> BpfcovError:
+    return BpfcovError(f"{what}: permission denied; reading coverage maps needs root: use sudo")
+
+
 def pinned_groups(run_dir: Path) -> list[MapGroup]:
     """The objects pinned under ``run_dir``, one subdirectory each.
 
@@ -95,6 +108,17 @@ def pinned_groups(run_dir: Path) -> list[MapGroup]:
     theirs (one BTF object per map, as cilium/ebpf does): it is passed over, since
     everything but the counters can be read from the mapping object.
     """
+    try:
+        return _pinned_groups(run_dir)
+    except PermissionError:
+        raise _needs_root(run_dir) from None
+    except bpf.BpfSyscallError as exc:
+        if exc.errno in {errno.EPERM, errno.EACCES}:
+            raise _needs_root(run_dir) from None
+        raise
+
+
+def _pinned_groups(run_dir: Path) -> list[MapGroup]:
     if not run_dir.is_dir():
         msg = f"{run_dir}: no such run directory (see bpfcov run's output, or bpfcov list)"
         raise NotFoundError(msg)
@@ -106,11 +130,26 @@ def pinned_groups(run_dir: Path) -> list[MapGroup]:
             if pin.exists():
                 values[section] = _read_fd(bpf.obj_get(pin, read_only=True))
         if Section.COUNTERS in values:
-            groups.append(MapGroup(str(sub), values))
+            loaded = False if (sub / NO_PROGRAM_LOADED).is_dir() else None
+            groups.append(MapGroup(str(sub), values, programs_loaded=loaded))
     if not groups:
         msg = f"{run_dir}: holds no coverage maps; was the program built with bpfcov-cc?"
         raise NotFoundError(msg)
     return groups
+
+
+def _programs_by_map() -> dict[int, list[int]]:
+    """The loaded programs that use each map: map id → program ids."""
+    users: dict[int, list[int]] = {}
+    for prog_id in bpf.prog_ids():
+        try:
+            fd = bpf.prog_fd_by_id(prog_id)
+        except bpf.BpfSyscallError:
+            continue  # unloaded meanwhile
+        with bpf.owned_fd(fd):
+            for map_id in bpf.prog_info(fd).map_ids:
+                users.setdefault(map_id, []).append(prog_id)
+    return users
 
 
 def live_groups() -> list[MapGroup]:
@@ -119,8 +158,18 @@ def live_groups() -> list[MapGroup]:
     One group per counters map, with the other coverage maps of its BTF id (if the
     loader gave it one).
     """
+    try:
+        return _live_groups()
+    except bpf.BpfSyscallError as exc:
+        if exc.errno in {errno.EPERM, errno.EACCES}:
+            raise _needs_root("the kernel's maps") from None
+        raise
+
+
+def _live_groups() -> list[MapGroup]:
     counters: list[tuple[int, int, bytes]] = []
     by_btf: dict[int, dict[Section, bytes]] = {}
+    ids: dict[int, dict[Section, int]] = {}
     for map_id in bpf.map_ids():
         try:
             fd = bpf.map_fd_by_id(map_id, read_only=True)
@@ -133,16 +182,24 @@ def live_groups() -> list[MapGroup]:
                 continue
             value = bpf.read_map_value(fd)
             if section is Section.COUNTERS:
-                counters.append((info.id, info.btf_id, value))
+                counters.append((map_id, info.btf_id, value))
             elif info.btf_id:
                 by_btf.setdefault(info.btf_id, {})[section] = value
-    groups = [
-        MapGroup(
-            f"map{map_id}",
-            {**by_btf.get(btf, {}), Section.COUNTERS: value} if btf else {Section.COUNTERS: value},
+                ids.setdefault(info.btf_id, {})[section] = map_id
+    users = _programs_by_map() if counters else {}
+    groups = []
+    for map_id, btf, value in counters:
+        progs = tuple(users.get(map_id, ()))
+        others = by_btf.get(btf, {}) if btf else {}
+        groups.append(
+            MapGroup(
+                f"map{map_id}",
+                {**others, Section.COUNTERS: value},
+                map_ids=(map_id, *(ids[btf].values() if others else ())),
+                programs_loaded=bool(progs),
+                prog_ids=progs,
+            )
         )
-        for map_id, btf, value in counters
-    ]
     if not groups:
         msg = "no instrumented BPF object is loaded (built with bpfcov-cc)"
         raise NotFoundError(msg)
@@ -345,7 +402,19 @@ def reconcile(coverage: Coverage) -> Reconciled:
     return Reconciled(replace(coverage, profile=profile), raised, largest)
 
 
+def _is_raw_profile(head: bytes) -> bool:
+    return head[:8] == RAW_MAGIC.to_bytes(8, "little")
+
+
 def write_coverage(coverage: Coverage, path: Path) -> None:
-    """Writes the profile atomically, with its sidecar note (object path, LLVM major)."""
+    """Writes the profile atomically, with its sidecar note (object path, LLVM major).
+
+    Mode 0600 (owned by the user who ran sudo, if so); an existing file at ``path``
+    is replaced only if it is a raw profile.
+    """
+    data = encode(coverage.profile)
+    fsutil.check_replaceable(path, "raw profile", _is_raw_profile)
     sidecar.write(path, coverage.objects, coverage.info.llvm_major)
-    write_profraw(path, coverage.profile)
+    fsutil.replace_file(
+        path, data, what="raw profile", ours=_is_raw_profile, mode=0o600, durable=True
+    )

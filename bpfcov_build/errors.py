@@ -13,6 +13,7 @@ __all__ = [
     "FormatError",
     "NotFoundError",
     "ToolFailedError",
+    "UsageError",
 ]
 
 
@@ -32,6 +33,10 @@ class ToolFailedError(BpfcovError):
         self.returncode = returncode
         self.stderr = stderr
         """What the tool printed on its standard error, for the user to see."""
+
+
+class UsageError(BpfcovError):
+    """The command line asks for something that cannot be done (exit status 2)."""
 
 
 class FormatError(BpfcovError):

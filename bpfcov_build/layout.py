@@ -23,6 +23,7 @@ __all__ = [
     "COUNTERS_TRAILER_MAGIC",
     "MAPPING_INFO_SECTION",
     "MAP_NAME_LEN",
+    "NO_PROGRAM_LOADED",
     "OBJECT_INFO",
     "PART_ALIGN",
     "RUN_ROOT",
@@ -46,6 +47,11 @@ MAP_NAME_LEN = 15
 #: Where ``bpfcov run`` pins a run unless told otherwise: one directory per run,
 #: in it one directory per instrumented object, in it one pin per section.
 RUN_ROOT = Path("/sys/fs/bpf/bpfcov")
+
+#: An empty directory ``bpfcov run`` makes in an object's directory of pins when
+#: the object's maps were created but none of its programs loaded (bpffs holds
+#: directories and pins only, and no names with a dot).
+NO_PROGRAM_LOADED = "no-program-loaded"
 
 
 class Section(enum.StrEnum):

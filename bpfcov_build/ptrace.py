@@ -364,12 +364,12 @@ def _insn(code: int, k: int, jt: int = 0, jf: int = 0) -> SockFilter:
     return SockFilter(code=code, jt=jt, jf=jf, k=k)
 
 
-def bpf_trap_filter(table: Syscalls, command: int) -> tuple[SockFilter, ...]:
+def bpf_trap_filter(table: Syscalls, command: int, *more: int) -> tuple[SockFilter, ...]:
     """A seccomp filter: ``SECCOMP_RET_TRACE`` for ``bpf(command, ...)``, ``ALLOW`` for the rest.
 
-    Only that one bpf() command stops the program: map lookups and updates, program
-    loads and every other command run as they would untraced. The command is compared
-    as the int it is (the low half of the 64-bit argument).
+    Only those bpf() commands (``command`` and ``more``) stop the program: map lookups
+    and updates and every other command run as they would untraced. A command is
+    compared as the int it is (the low half of the 64-bit argument).
 
     It checks ``seccomp_data.arch`` first and traps ``bpf()`` under every ABI the
     machine's kernel runs (native, and i386/x32 or AArch32): a number means another
@@ -382,18 +382,20 @@ def bpf_trap_filter(table: Syscalls, command: int) -> tuple[SockFilter, ...]:
     by_arch: dict[int, list[int]] = {}
     for audit_arch, nr in table.bpf_numbers():
         by_arch.setdefault(audit_arch, []).append(nr)
+    commands = (command, *more)
     prog = [_insn(_BPF_LD_W_ABS, _SECCOMP_DATA_ARCH)]
     for audit_arch, numbers in by_arch.items():
         # ld nr; jeq bpf -> check (per number); ret allow;
-        # check: ld arg0 (low half); jeq command -> trace; ret allow; trace: ret trace
+        # check: ld arg0 (low half); jeq command -> trace (per command); ret allow;
+        # trace: ret trace
         arg0 = _SECCOMP_DATA_ARG0 + (0 if audit_arch & _AUDIT_ARCH_LE else 4)
         block = [_insn(_BPF_LD_W_ABS, _SECCOMP_DATA_NR)]
         for i, nr in enumerate(numbers):
             block.append(_insn(_BPF_JMP_JEQ_K, nr, jt=len(numbers) - i))
+        block += [_insn(_BPF_RET_K, SeccompRet.ALLOW), _insn(_BPF_LD_W_ABS, arg0)]
+        for i, cmd in enumerate(commands):
+            block.append(_insn(_BPF_JMP_JEQ_K, cmd, jt=len(commands) - i))
         block += [
-            _insn(_BPF_RET_K, SeccompRet.ALLOW),
-            _insn(_BPF_LD_W_ABS, arg0),
-            _insn(_BPF_JMP_JEQ_K, command, jt=1),
             _insn(_BPF_RET_K, SeccompRet.ALLOW),
             _insn(_BPF_RET_K, SeccompRet.TRACE),
         ]

@@ -10,19 +10,31 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import shutil
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from bpfcov_build import sidecar, toolchain
-from bpfcov_build.errors import BpfcovError, FormatError, NotFoundError
+from bpfcov_build import fsutil, sidecar, sources, toolchain
+from bpfcov_build.errors import BpfcovError, FormatError, NotFoundError, UsageError
 from bpfcov_build.layout import mapping_object_info
 from bpfcov_build.proc import Run
 from bpfcov_build.profraw import LAYOUTS, decode
 
-__all__ = ["FORMATS", "MCDC_LLVM", "METRICS", "Rendered", "Report", "render", "summary_table"]
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+__all__ = [
+    "FORMATS",
+    "MCDC_LLVM",
+    "METRICS",
+    "Rendered",
+    "Report",
+    "markdown_table",
+    "render",
+    "summary_line",
+    "summary_table",
+]
 
 log = logging.getLogger("bpfcov")
 
@@ -37,6 +49,17 @@ FORMATS: dict[str, tuple[str, str]] = {
     "lcov": ("coverage.lcov", "an LCOV tracefile (genhtml, Codecov, Coveralls)"),
     "cobertura": ("cobertura.xml", "Cobertura XML (GitLab, Jenkins)"),
     "text": ("summary.txt", "a summary table per file, on stdout unless -o"),
+    "markdown": ("coverage.md", "the table in Markdown (pull requests, CI job summaries)"),
+}
+
+#: Whether an existing file's first bytes are a report of that format, which -o
+#: may then replace (a file of the user's is never overwritten).
+_OURS: dict[str, Callable[[bytes], bool]] = {
+    "json": lambda head: head.startswith(b'{"data":'),
+    "lcov": lambda head: head.startswith((b"SF:", b"TN:")),
+    "cobertura": lambda head: head.startswith(b"<?xml") and b"<coverage" in head,
+    "text": lambda head: head.startswith(b"File ") and b"Functions" in head.split(b"\n")[0],
+    "markdown": lambda head: head.startswith(b"| File |"),
 }
 
 #: From this many profiles on, merging takes a while: say so on stderr.
@@ -59,6 +82,8 @@ class Report:
     """``FROM,TO``: sources built under FROM are read from TO."""
     ignore_mismatch: bool = False
     """Report profiles whose functions differ from the objects' (a warning only)."""
+    sources: sources.SourceFilter = field(default_factory=sources.SourceFilter)
+    """Which source files count (by default the user's, not system or libbpf headers)."""
 
 
 @dataclass(frozen=True)
@@ -67,12 +92,20 @@ class Rendered:
 
     stdout: str
     totals: dict[str, dict[str, float]]
+    left_out: dict[str, str] = field(default_factory=dict)
+    """The source files left out of the report, each with why."""
 
 
 def _raw_version(path: Path) -> int:
     """The raw version of ``path``, after checking the whole file is well formed."""
     try:
         data = path.read_bytes()
+    except PermissionError:
+        msg = (
+            f"{path}: cannot read: permission denied; a profile bpfcov gen wrote as root is "
+            "root's: run gen with sudo (it then writes it as yours), or chown it"
+        )
+        raise BpfcovError(msg) from None
     except OSError as exc:
         msg = f"{path}: cannot read: {exc.strerror}"
         raise NotFoundError(msg) from exc
@@ -198,27 +231,33 @@ def render(report: Report) -> Rendered:
             object_args.append(f"-path-equivalence={report.path_equivalence}")
         common = [*object_args, f"-instr-profile={merged}"]
         cov = chain.llvm_cov
-        export = json.loads(
-            Run(what="summing up coverage").capture(
-                [
-                    cov,
-                    "export",
-                    "-summary-only" if not report.show_functions else "-format=text",
-                    *common,
-                ]
+
+        def summed_up() -> dict[str, Any]:
+            mode = "-summary-only" if not report.show_functions else "-format=text"
+            export: dict[str, Any] = json.loads(
+                Run(what="summing up coverage").capture([cov, "export", mode, *common])
             )
-        )
+            return export
+
+        export = summed_up()
+        left_out = _left_out(export, report.sources, chain)
+        if left_out:
+            common += [f"-ignore-filename-regex={sources.ignore_regex(f)}" for f in left_out]
+            export = summed_up()
         stdout = ""
         if len(targets) > 1 and report.output is not None:
-            report.output.mkdir(parents=True, exist_ok=True)
+            fsutil.ensure_dir(report.output)
         for fmt, target in targets.items():
             what = Run(what=f"writing the {fmt} report")
-            if fmt == "text":
-                table = summary_table(export, show_functions=report.show_functions)
+            if fmt in ("text", "markdown"):
+                if fmt == "text":
+                    table = summary_table(export, show_functions=report.show_functions)
+                else:
+                    table = markdown_table(export)
                 if target is None or len(targets) > 1:
                     stdout += table
                 if target is not None:
-                    _replace(target, table.encode())
+                    _replace(target, table.encode(), fmt)
             elif fmt == "html":
                 assert target is not None
                 staging = work / "html"
@@ -234,15 +273,35 @@ def render(report: Report) -> Rendered:
                         *common,
                     ]
                 )
-                _replace_dir(target, staging)
+                fsutil.replace_dir(target, staging, what="HTML report")
             else:
                 assert target is not None
                 export_format = "text" if fmt == "json" else "lcov"
                 out = what.capture([cov, "export", f"-format={export_format}", *common])
                 if fmt == "cobertura":
                     out = to_cobertura(out)
-                _replace(target, out.encode())
-        return Rendered(stdout, export["data"][0]["totals"])
+                _replace(target, out.encode(), fmt)
+        return Rendered(stdout, export["data"][0]["totals"], left_out)
+
+
+def _left_out(
+    export: dict[str, Any], chosen: sources.SourceFilter, chain: toolchain.Toolchain
+) -> dict[str, str]:
+    """The files of ``export`` the report leaves out; one line if that is all of them."""
+    files = [f["filename"] for f in export["data"][0]["files"]]
+    try:
+        clang: str | None = str(chain.clang)
+    except NotFoundError:
+        clang = None
+    out = sources.left_out(files, chosen, sources.system_include_dirs(clang))
+    if files and len(out) == len(files):
+        reasons = ", ".join(sorted(set(out.values())))
+        msg = (
+            f"every source file was left out ({reasons}): check --include/--exclude, "
+            "or count system and libbpf headers with --include-system"
+        )
+        raise BpfcovError(msg)
+    return out
 
 
 def _targets(report: Report) -> dict[str, Path | None]:
@@ -250,16 +309,16 @@ def _targets(report: Report) -> dict[str, Path | None]:
     unknown = [f for f in report.formats if f not in FORMATS]
     if unknown:
         msg = f"unknown format {unknown[0]!r}; formats: {', '.join(FORMATS)}"
-        raise BpfcovError(msg)
+        raise UsageError(msg)
     if len(report.formats) == 1:
         (fmt,) = report.formats
-        if report.output is None and fmt != "text":
+        if report.output is None and fmt not in ("text", "markdown"):
             msg = f"-f {fmt} needs -o: {FORMATS[fmt][1]}"
-            raise BpfcovError(msg)
+            raise UsageError(msg)
         return {fmt: report.output}
     if report.output is None:
         msg = "several formats need -o DIR: each is written there under its own name"
-        raise BpfcovError(msg)
+        raise UsageError(msg)
     return {fmt: report.output / FORMATS[fmt][0] for fmt in dict.fromkeys(report.formats)}
 
 
@@ -306,12 +365,45 @@ def summary_table(export: dict[str, Any], *, show_functions: bool = False) -> st
     return text
 
 
+def markdown_table(export: dict[str, Any]) -> str:
+    """llvm-cov export's JSON as a Markdown table: a row per file, then the total."""
+    data = export["data"][0]
+    rows = [(f"`{_shown_path(f['filename'])}`", f["summary"]) for f in data["files"]]
+    rows.append(("**Total**", data["totals"]))
+    lines = [
+        "| File | " + " | ".join(m.capitalize() for m in METRICS) + " |",
+        "|:---|" + "---:|" * len(METRICS),
+    ]
+    for name, summary in rows:
+        cells = [_md_cell(summary.get(m)) for m in METRICS]
+        if name == "**Total**":
+            cells = [f"**{c}**" if c != "-" else c for c in cells]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def summary_line(totals: dict[str, dict[str, float]]) -> str:
+    """The totals in one line, for a CI log: each metric's percentage and counts."""
+    parts = [
+        f"{m} {totals[m]['percent']:.2f}% ({int(totals[m]['covered'])}/{int(totals[m]['count'])})"
+        for m in METRICS
+        if totals.get(m, {}).get("count")
+    ]
+    return "coverage: " + (", ".join(parts) if parts else "nothing to count")
+
+
 def _metric(covered: int, count: int) -> dict[str, float]:
     return {
         "covered": covered,
         "count": count,
         "percent": 100.0 * covered / count if count else 0.0,
     }
+
+
+def _md_cell(metric: dict[str, float] | None) -> str:
+    if not metric or not metric["count"]:
+        return "-"
+    return f"{metric['percent']:.2f}% ({int(metric['covered'])}/{int(metric['count'])})"
 
 
 def _cell(metric: dict[str, float] | None) -> str:
@@ -335,25 +427,6 @@ def _aligned(table: list[list[str]], *, total_row: bool) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _replace(path: Path, data: bytes) -> None:
-    """Writes ``path`` whole or not at all."""
-    tmp = path.with_name(f".{path.name}.bpfcov.tmp")
-    try:
-        tmp.write_bytes(data)
-        tmp.replace(path)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
-def _replace_dir(path: Path, staged: Path) -> None:
-    """Moves the finished ``staged`` directory to ``path``, replacing an old report."""
-    tmp = path.with_name(f".{path.name}.bpfcov.tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    shutil.copytree(staged, tmp)
-    if path.exists():
-        old = path.with_name(f".{path.name}.bpfcov.old")
-        path.replace(old)
-        tmp.replace(path)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        tmp.replace(path)
+def _replace(path: Path, data: bytes, fmt: str) -> None:
+    """Writes the ``fmt`` report at ``path`` whole; never over a file of the user's."""
+    fsutil.replace_file(path, data, what=f"{fmt} report", ours=_OURS[fmt])

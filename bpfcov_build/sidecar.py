@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 from typing import TYPE_CHECKING
+
+from bpfcov_build import fsutil
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -29,15 +30,15 @@ def write(profraw: Path, objects: Sequence[str], llvm_major: int) -> None:
     That is its mapping objects (several when objects were linked into one) and the
     LLVM major that wrote it.
     """
-    note = path_of(profraw)
-    tmp = note.with_name(f".{note.name}.{os.getpid()}.tmp")
     fields = {"object": objects[0] if objects else "", "objects": list(objects)}
-    try:
-        tmp.write_text(json.dumps({**fields, "llvm_major": llvm_major}) + "\n", encoding="utf-8")
-        tmp.chmod(0o600)
-        tmp.replace(note)
-    finally:
-        tmp.unlink(missing_ok=True)
+    text = json.dumps({**fields, "llvm_major": llvm_major}) + "\n"
+    fsutil.replace_file(
+        path_of(profraw), text.encode(), what="profile note", ours=_is_note, mode=0o600
+    )
+
+
+def _is_note(head: bytes) -> bool:
+    return head.startswith(b'{"object":')
 
 
 def read(profraw: Path) -> dict[str, object]:

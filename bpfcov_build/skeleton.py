@@ -17,7 +17,7 @@ import re
 import shutil
 from pathlib import Path
 
-from bpfcov_build.errors import BpfcovError, NotFoundError
+from bpfcov_build.errors import BpfcovError, FormatError, NotFoundError, UsageError
 from bpfcov_build.proc import Run
 
 __all__ = ["generate", "include_dir", "skeleton_name"]
@@ -45,11 +45,28 @@ def skeleton_name(obj: Path) -> str:
     return re.sub(r"\W", "_", stem) or "obj"
 
 
+def _check_bpf_elf(obj: Path) -> None:
+    """One line for a file bpftool would refuse with many: not an ELF, or not BPF's."""
+    from elftools.common.exceptions import ELFError
+    from elftools.elf.elffile import ELFFile
+
+    try:
+        with obj.open("rb") as f:
+            machine = ELFFile(f)["e_machine"]
+    except (OSError, ELFError) as exc:
+        msg = f"{obj}: not an ELF object ({exc}); give the X.bpf.o bpfcov-cc built"
+        raise FormatError(msg) from None
+    if machine != "EM_BPF":
+        msg = f"{obj}: an ELF object for {machine}, not BPF; give the X.bpf.o bpfcov-cc built"
+        raise FormatError(msg)
+
+
 def generate(obj: Path, name: str | None = None) -> str:
     """The skeleton header of ``obj``, with ``<name>__bpfcov_save`` appended."""
     if not obj.is_file():
         msg = f"{obj}: no such object"
         raise NotFoundError(msg)
+    _check_bpf_elf(obj)
     bpftool = shutil.which("bpftool")
     if bpftool is None:
         msg = "bpftool not found; install it with: apt-get install bpftool"
@@ -57,7 +74,7 @@ def generate(obj: Path, name: str | None = None) -> str:
     name = name or skeleton_name(obj)
     if not re.fullmatch(r"[A-Za-z_]\w*", name):
         msg = f"--name {name}: a skeleton name must be a C identifier"
-        raise BpfcovError(msg)
+        raise UsageError(msg)
     header = Run(what=f"generating the skeleton of {obj}").capture(
         [bpftool, "gen", "skeleton", obj, "name", name]
     )

@@ -87,6 +87,23 @@ def _which(tool: str, major: int) -> Path | None:
     return Path(found) if found else None
 
 
+def _packaged(package: str) -> bool | None:
+    """Whether apt could install ``package`` here; None when apt cannot be asked."""
+    import subprocess
+
+    apt_cache = shutil.which("apt-cache")
+    if apt_cache is None:
+        return None
+    try:
+        out = subprocess.run(  # noqa: S603 - a fixed argv
+            [apt_cache, "policy", package], capture_output=True, text=True, check=False, timeout=30
+        ).stdout
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    candidate = re.search(r"Candidate:\s*(\S+)", out)
+    return candidate is not None and candidate.group(1) != "(none)"
+
+
 def installed_majors() -> list[int]:
     """The LLVM majors (>= 14) whose clang is installed, ascending."""
     return [n for n in _PROBE if _which("clang", n)]
@@ -133,7 +150,20 @@ class Toolchain(NamedTuple):
         found = _which(name, self.major)
         if found is None:
             package = _PACKAGE.get(name, "llvm-{n}").format(n=self.major)
-            msg = f"{name}-{self.major} not found; install it with: apt-get install {package}"
+            if _packaged(package) is not False:
+                msg = f"{name}-{self.major} not found; install it with: apt-get install {package}"
+                raise NotFoundError(msg)
+            clangs = installed_majors()
+            here = [n for n in plugin_majors() if n in clangs] or clangs
+            instead = (
+                f"LLVM here: {', '.join(map(str, here))} (e.g. BPFCOV_LLVM={here[-1]})"
+                if here
+                else "no LLVM is installed here"
+            )
+            msg = (
+                f"{name}-{self.major} not found, and this system's apt sources have no "
+                f"{package} package; {instead}"
+            )
             raise NotFoundError(msg)
         return found
 

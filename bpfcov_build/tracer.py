@@ -1,9 +1,9 @@
 """``bpfcov run``: run a program, catch the coverage maps it creates, pin them at once.
 
-The program runs under ptrace, but only ``bpf(BPF_MAP_CREATE, ...)`` ever stops it: the
-child installs a seccomp filter that returns ``SECCOMP_RET_TRACE`` for that one command
-of ``bpf()`` (under every ABI of the machine) and ``SECCOMP_RET_ALLOW`` for everything
-else, then execs. The filter
+The program runs under ptrace, but only ``bpf(BPF_MAP_CREATE, ...)`` and
+``bpf(BPF_PROG_LOAD, ...)`` ever stop it: the child installs a seccomp filter that
+returns ``SECCOMP_RET_TRACE`` for those commands of ``bpf()`` (under every ABI of the
+machine) and ``SECCOMP_RET_ALLOW`` for everything else, then execs. The filter
 and the tracing are inherited, so forks, threads and exec'd programs are followed.
 
 At a seccomp stop the tracer reads the call with ``PTRACE_GET_SYSCALL_INFO`` (and lets
@@ -17,14 +17,24 @@ directory per object, ``<n>-btf<btf_id>``, numbered in order of first appearance
 any groups an earlier run left in ``pin_dir``). Maps of one object share its BTF id;
 maps without BTF (id 0) fill one group until a section repeats, which starts the next.
 
+A program load is followed to its exit too: the maps a loaded program uses
+(``bpf_prog_info.map_ids``) mark their object as loaded. When the program has exited,
+every object none of whose programs loaded (the verifier refused them, say) gets an
+empty :data:`~bpfcov_build.layout.NO_PROGRAM_LOADED` directory among its pins, and
+is reported (:class:`NothingLoaded`), so that neither run nor gen passes its all-zero
+counts off as a run that covered nothing.
+
 The tracee is attached with ``PTRACE_SEIZE`` rather than ``PTRACE_TRACEME``: only a
 seized tracee can be left in a group-stop (``PTRACE_LISTEN``), so Ctrl-Z, SIGSTOP and
 SIGCONT keep working on the traced program. The child waits on a pipe until it is
 seized, so nothing it runs escapes the tracer.
 
-SIGINT, SIGTERM, SIGHUP and SIGQUIT sent to the tracer go to the main child; the
-tracer waits for the program to exit its own way. A signal the terminal sent to the
-whole foreground process group already reached the program and is not sent twice.
+SIGINT, SIGTERM, SIGHUP and SIGQUIT sent to the tracer go to the main child, also
+when the tracer started with them ignored (a background job of a script starts
+with SIGINT ignored: the program inherits that, as it would bare, and may catch the
+signal itself); the tracer waits for the program to exit its own way. A signal the
+terminal sent to the whole foreground process group already reached the program and
+is not sent twice.
 
 USAGE::
 
@@ -78,8 +88,10 @@ __all__ = [
     "Exec",
     "Exited",
     "MapPinned",
+    "NothingLoaded",
     "PinFailed",
     "TraceEvent",
+    "check_pin_dir",
     "group_dir_name",
     "run_traced",
     "shell_status",
@@ -154,7 +166,14 @@ class Exited:
     status: int
 
 
-TraceEvent = MapPinned | PinFailed | Exec | Exited
+@dataclass(frozen=True)
+class NothingLoaded:
+    """The object pinned at ``path`` had its maps created, but none of its programs loaded."""
+
+    path: Path
+
+
+TraceEvent = MapPinned | PinFailed | Exec | Exited | NothingLoaded
 """Everything :func:`run_traced` reports to ``on_event``."""
 
 
@@ -180,6 +199,10 @@ class _Group:
     number: int
     btf_id: int
     sections: set[Section] = field(default_factory=set)
+    map_ids: set[int] = field(default_factory=set)
+    """The maps pinned in it."""
+    loaded: bool = False
+    """Whether a program that uses one of its maps loaded."""
 
 
 class _Groups:
@@ -193,6 +216,7 @@ class _Groups:
     def __init__(self, first_number: int = 1) -> None:
         self._next = first_number
         self._latest: dict[int, _Group] = {}
+        self.all: list[_Group] = []
 
     def place(self, btf_id: int, section: Section) -> _Group:
         group = self._latest.get(btf_id)
@@ -200,18 +224,24 @@ class _Groups:
             group = _Group(self._next, btf_id)
             self._next += 1
             self._latest[btf_id] = group
+            self.all.append(group)
         group.sections.add(section)
         return group
 
 
-def _prepare_pin_dir(pin_dir: Path) -> int:
-    """Create *pin_dir* on bpffs; return the first free group number in it."""
+def check_pin_dir(pin_dir: Path) -> None:
+    """Raises BpfcovError unless *pin_dir* is (or would be made) on bpffs."""
     existing = pin_dir
     while not existing.exists() and existing != existing.parent:
         existing = existing.parent
     if not bpf.is_bpffs(existing):
         msg = f"{pin_dir} is not on a bpf filesystem: pin under /sys/fs/bpf"
         raise BpfcovError(msg)
+
+
+def _prepare_pin_dir(pin_dir: Path) -> int:
+    """Create *pin_dir* on bpffs; return the first free group number in it."""
+    check_pin_dir(pin_dir)
     try:
         pin_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     except OSError as exc:
@@ -364,6 +394,8 @@ class _Tracee:
     """Auto-attached, its first stop not seen yet."""
     in_map_create: bool = False
     """Stopped at a BPF_MAP_CREATE; resume with PTRACE_SYSCALL to see its exit."""
+    in_prog_load: bool = False
+    """Stopped at a BPF_PROG_LOAD; resume with PTRACE_SYSCALL to see its exit."""
 
 
 def _tgid(tid: int) -> int:
@@ -511,7 +543,8 @@ class _Tracer:
         return self._go(t, sig)  # signal-delivery-stop: deliver it
 
     def _go(self, t: _Tracee, sig: int = 0) -> _Action:
-        return (Request.SYSCALL if t.in_map_create else Request.CONT), sig
+        step = t.in_map_create or t.in_prog_load
+        return (Request.SYSCALL if step else Request.CONT), sig
 
     def _seccomp_stop(self, t: _Tracee) -> _Action:
         info = ptrace.get_syscall_info(t.tid)
@@ -519,18 +552,23 @@ class _Tracer:
             info.op is SyscallInfoOp.SECCOMP
             and (info.arch, info.nr) in self.bpf_calls
             and len(info.args) >= 3
-            and info.args[0] & 0xFFFF_FFFF == bpf.Cmd.MAP_CREATE
         ):
-            t.in_map_create = _may_be_coverage_map(t.tid, info.args[1], info.args[2])
+            command = info.args[0] & 0xFFFF_FFFF
+            if command == bpf.Cmd.MAP_CREATE:
+                t.in_map_create = _may_be_coverage_map(t.tid, info.args[1], info.args[2])
+            elif command == bpf.Cmd.PROG_LOAD:
+                # Only loads after a coverage map matter: until then no object can be marked.
+                t.in_prog_load = any(not g.loaded for g in self.groups.all)
         return self._go(t)
 
     def _syscall_stop(self, t: _Tracee) -> _Action:
-        if t.in_map_create:
+        if t.in_map_create or t.in_prog_load:
             info = ptrace.get_syscall_info(t.tid)
             if info.op is SyscallInfoOp.EXIT:
-                t.in_map_create = False
+                took = self._take if t.in_map_create else self._loaded
+                t.in_map_create = t.in_prog_load = False
                 if not info.is_error and info.rval >= 0:
-                    self._take(t, info.rval)
+                    took(t, info.rval)
         return self._go(t)
 
     def _new_task(self, t: _Tracee, event: Event) -> None:
@@ -545,7 +583,7 @@ class _Tracer:
         if former != t.tid:  # a thread exec'd: it took the leader's tid
             self.tracees.pop(former, None)
         t.tgid = t.tid
-        t.in_map_create = False
+        t.in_map_create = t.in_prog_load = False
         if t.tid == self.main:
             self.main_execed = True
         try:
@@ -565,15 +603,43 @@ class _Tracer:
                 raise
         return ptrace.pidfd_open(t.tgid)
 
-    def _take(self, t: _Tracee, fd: int) -> None:
-        """Take map *fd* of *t* into this process; pin it if it holds coverage."""
+    def _fd_of(self, t: _Tracee, fd: int) -> int | None:
+        """A duplicate in this process of *t*'s *fd*; None if it is gone."""
         try:
             with bpf.owned_fd(self._pidfd(t)) as pidfd:
-                mine = ptrace.pidfd_getfd(pidfd, fd)
+                return ptrace.pidfd_getfd(pidfd, fd)
         except TraceError as exc:
             if exc.errno in {errno.ESRCH, errno.EBADF}:  # died, or another thread closed it
-                return
+                return None
             raise
+
+    def _loaded(self, t: _Tracee, fd: int) -> None:
+        """Program *fd* of *t* loaded: mark the objects whose maps it uses."""
+        mine = self._fd_of(t, fd)
+        if mine is None:
+            return
+        with bpf.owned_fd(mine):
+            try:
+                used = set(bpf.prog_info(mine).map_ids)
+            except bpf.BpfSyscallError:
+                return  # the fd was reused for something else meanwhile
+        for group in self.groups.all:
+            if group.map_ids & used:
+                group.loaded = True
+
+    def unloaded(self) -> list[Path]:
+        """The directories of the objects none of whose programs loaded."""
+        return [
+            self.pin_dir / group_dir_name(g.number, g.btf_id)
+            for g in self.groups.all
+            if not g.loaded and g.map_ids
+        ]
+
+    def _take(self, t: _Tracee, fd: int) -> None:
+        """Take map *fd* of *t* into this process; pin it if it holds coverage."""
+        mine = self._fd_of(t, fd)
+        if mine is None:
+            return
         with bpf.owned_fd(mine):
             try:
                 info = bpf.map_info(mine)
@@ -594,6 +660,7 @@ class _Tracer:
             self.emit(PinFailed(t.tgid, info.id, info.name, path, str(exc)))
             return
         log.debug("pinned %s (map id %d, btf id %d) at %s", info.name, info.id, info.btf_id, path)
+        group.map_ids.add(info.id)
         self.emit(MapPinned(t.tgid, info.id, info.name, info.btf_id, path))
 
     # -- letting go --------------------------------------------------------------------
@@ -660,8 +727,9 @@ def run_traced(
         raise BpfcovError(msg)
     pin_dir = Path(pin_dir)
     first_group = _prepare_pin_dir(pin_dir)
-    prog = ptrace.bpf_trap_filter(syscalls(), bpf.Cmd.MAP_CREATE)
-    relayed = tuple(s for s in FORWARDED_SIGNALS if signal.getsignal(s) is not signal.SIG_IGN)
+    prog = ptrace.bpf_trap_filter(syscalls(), bpf.Cmd.MAP_CREATE, bpf.Cmd.PROG_LOAD)
+    # Ignored ones too: blocked, a signal is kept for sigwaitinfo even when ignored.
+    relayed = FORWARDED_SIGNALS
     with _signals_blocked(relayed) as mask:
         child = _spawn(argv, prog, mask)
         try:
@@ -681,6 +749,10 @@ def run_traced(
                 report = os.read(child.failure, 4096)
                 if report:
                     raise _spawn_error(argv, report)
+            for path in tracer.unloaded():
+                with contextlib.suppress(OSError):
+                    (path / layout.NO_PROGRAM_LOADED).mkdir(mode=0o700, exist_ok=True)
+                tracer.emit(NothingLoaded(path))
             return status
         finally:
             for fd in (child.go, child.failure):

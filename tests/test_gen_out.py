@@ -140,7 +140,7 @@ def test_html_and_lcov_reports(xdp_obj: Path, tmp_path: Path) -> None:
 
 
 def test_missing_llvm_tools_name_the_package() -> None:
-    # No LLVM 37 here: every tool of it is missing, each with its Debian package.
+    # No LLVM 37 here, nor in any apt source: each tool says so, and which LLVMs are here.
     chain = toolchain.Toolchain(37)
     for tool, package in (
         ("llvm-profdata", "llvm-37"),
@@ -149,7 +149,11 @@ def test_missing_llvm_tools_name_the_package() -> None:
     ):
         with pytest.raises(NotFoundError) as err:
             chain.tool(tool)
-        assert str(err.value) == f"{tool}-37 not found; install it with: apt-get install {package}"
+        installed = llvm_majors()
+        assert str(err.value) == (
+            f"{tool}-37 not found, and this system's apt sources have no {package} package; "
+            f"LLVM here: {', '.join(map(str, installed))} (e.g. BPFCOV_LLVM={installed[-1]})"
+        )
 
 
 def test_gen_errors_are_one_line(tmp_path: Path) -> None:
@@ -171,8 +175,8 @@ def test_gen_errors_are_one_line(tmp_path: Path) -> None:
     )
     both = bpfcov("gen", "--live", tmp_path)
     assert (both.returncode, both.stderr) == (
-        1,
-        "bpfcov: error: give a run directory or --live (not both)\n",
+        2,
+        "bpfcov gen: error: give a run directory or --live (not both) (see bpfcov gen --help)\n",
     )
 
 

@@ -164,7 +164,7 @@ def test_path_equivalence(major: int, tmp_path: Path) -> None:
 
 def test_unknown_format_is_one_line(tmp_path: Path) -> None:
     result = bpfcov("out", "-f", "pdf", "-o", tmp_path / "x", tmp_path / "none.profraw")
-    assert result.returncode == 1
+    assert result.returncode == 2
     assert result.stderr.count("\n") == 1
     assert "unknown format 'pdf'" in result.stderr
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from support import (
     EXAMPLES,
+    ROOT,
     TP_SOURCE,
     XDP_SOURCE,
     bpfcov,
@@ -214,10 +215,18 @@ def test_run_errors_are_one_line(pins: Path) -> None:
 
     before = run_dirs()
     nothing = bpfcov("run", "--", "true")
-    assert nothing.returncode == 1
+    assert nothing.returncode == 0  # the program's
     assert nothing.stderr.splitlines()[-1] == (
-        "bpfcov: true created no coverage map; was it built with bpfcov-cc?"
+        "bpfcov: warning: true created no coverage map; was it built with bpfcov-cc?"
     )
+    assert run_dirs() == before
+    required = bpfcov("run", "--require-coverage", "--", "true")
+    assert required.returncode == 1
+    assert required.stderr.splitlines()[-1] == (
+        "bpfcov: error: true created no coverage map; was it built with bpfcov-cc?"
+    )
+    failing = bpfcov("run", "--require-coverage", "--", "sh", "-c", "exit 5")
+    assert failing.returncode == 5
     assert run_dirs() == before
 
     pins.mkdir()
@@ -231,10 +240,8 @@ def test_run_errors_are_one_line(pins: Path) -> None:
 
     not_bpffs = bpfcov("run", "--pin-dir", "/tmp/bpfcov-not-bpffs", "--", "true")
     assert not_bpffs.returncode == 1
-    assert not_bpffs.stderr == (
-        "bpfcov: pinning coverage maps under /tmp/bpfcov-not-bpffs\n"
-        "bpfcov: error: /tmp/bpfcov-not-bpffs is not on a bpf filesystem: "
-        "pin under /sys/fs/bpf\n"
+    assert not_bpffs.stderr == (  # one line: nothing was started
+        "bpfcov: error: /tmp/bpfcov-not-bpffs is not on a bpf filesystem: pin under /sys/fs/bpf\n"
     )
 
 
@@ -349,3 +356,55 @@ def test_a_loader_that_creates_only_the_counters_map(
     (line,) = gen.stderr.strip().splitlines()
     assert str(obj) in line
     assert "rebuilt" in line
+
+
+def test_an_object_whose_programs_did_not_load_is_named_by_run_and_gen(
+    major: int, pins: Path, tmp_path: Path
+) -> None:
+    refused = build(ROOT / "tests" / "progs" / "refused.bpf.c", tmp_path / "refused.bpf.o", major)
+    mapping = refused.with_suffix(".obj")
+    progs = Path("/sys/fs/bpf") / f"bpfcov-test-refused-{tmp_path.name}"
+    load = f"bpftool prog loadall {refused} {progs} 2>/dev/null; exit 0"  # a loader that says 0
+    try:
+        run = bpfcov("run", "--pin-dir", pins, "--", "sh", "-c", load)
+        required = bpfcov(
+            "run", "--require-coverage", "--pin-dir", pins / "again", "--", "sh", "-c", load
+        )
+    finally:
+        shutil.rmtree(progs, ignore_errors=True)
+    assert run.returncode == 0  # the program's status
+    (group,) = pins.glob("*-btf*")
+    assert (
+        f"bpfcov: warning: {group} ({mapping}): its maps were created but none of its "
+        "programs loaded (see the program's errors above)"
+    ) in run.stderr.splitlines()
+    assert required.returncode == 1
+    assert "bpfcov: error: " in required.stderr
+
+    gen = bpfcov("gen", "-o", tmp_path / "x.profraw", pins)
+    assert gen.returncode == 0, gen.stderr
+    assert gen.stderr == (
+        f"bpfcov: warning: {group} ({mapping}): none of its programs loaded, so "
+        f"{tmp_path / 'x.profraw'} counts nothing; see the loader's errors\n"
+    )
+
+
+def test_the_end_of_a_run_says_the_pins_stay_until_clean(
+    xdp_loader: Path, packets: list[tuple[Path, int]], pins: Path
+) -> None:
+    result = bpfcov("run", "--pin-dir", pins, "--", xdp_loader, packets[0][0])
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.splitlines()[-1] == (
+        f"bpfcov: 1 object(s) pinned, kept in kernel memory until bpfcov clean {pins}; "
+        f"next: bpfcov gen {pins}"
+    )
+    assert not (next(pins.iterdir()) / "no-program-loaded").exists()
+
+
+def test_the_default_run_directory_has_no_dot(tmp_path: Path) -> None:
+    tool = tmp_path / "load.sh"
+    tool.write_text("#!/bin/sh\nexit 0\n")
+    tool.chmod(0o755)
+    result = bpfcov("run", "--", tool)
+    assert result.returncode == 0, result.stderr  # bpffs would refuse 'load.sh-...'
+    assert "pinning coverage maps under /sys/fs/bpf/bpfcov/load_sh-" in result.stderr

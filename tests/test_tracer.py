@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from support import BPFFS, multiarch_include
+from support import BPFFS, build, multiarch_include, script
 
 from bpfcov_build import arch, bpf, layout, ptrace
 from bpfcov_build.errors import BpfcovError, NotFoundError
@@ -35,6 +35,7 @@ from bpfcov_build.tracer import (
     Exec,
     Exited,
     MapPinned,
+    NothingLoaded,
     TraceEvent,
     _Groups,
     _may_be_coverage_map,
@@ -97,8 +98,12 @@ def pin_dir() -> Iterator[Path]:
 
 
 def groups(pin_dir: Path) -> dict[str, set[str]]:
-    """Group directory → the pins in it."""
-    return {d.name: {f.name for f in d.iterdir()} for d in pin_dir.iterdir()}
+    """Group directory → the pins in it (not the mark of an object that loaded nothing:
+    maps.c creates maps with raw bpf(2) and loads no program)."""
+    return {
+        d.name: {f.name for f in d.iterdir() if f.name != layout.NO_PROGRAM_LOADED}
+        for d in pin_dir.iterdir()
+    }
 
 
 def counter(path: Path) -> int:
@@ -161,7 +166,9 @@ def test_pins_the_coverage_maps_of_one_object(maps_prog: Path, pin_dir: Path) ->
     assert {(e.pid, e.btf_id) for e in pinned} == {(main.pid, 0)}
     assert {e.path for e in pinned} == {pin_dir / "1-btf0" / p for p in COVERAGE_PINS}
     assert len({e.map_id for e in pinned}) == 4
-    assert events[-1] == Exited(main.pid, EXIT_OK)
+    # maps.c loads no program: the object is named, and marked among its pins
+    assert events[-2:] == [Exited(main.pid, EXIT_OK), NothingLoaded(pin_dir / "1-btf0")]
+    assert (pin_dir / "1-btf0" / layout.NO_PROGRAM_LOADED).is_dir()
 
 
 def test_same_object_twice_in_one_process_gives_two_groups(maps_prog: Path, pin_dir: Path) -> None:
@@ -203,7 +210,7 @@ def test_death_by_signal_is_128_plus_n_and_pins_remain(
     status, events = traced([maps_prog, "die", sig, "5"], pin_dir)
 
     assert status == expected
-    assert events[-1] == Exited(events[0].pid, expected)
+    assert events[-2] == Exited(events[0].pid, expected)
     assert groups(pin_dir) == {"1-btf0": COVERAGE_PINS}
     assert counter(pin_dir / "1-btf0" / "_data_profc") == 5
 
@@ -280,6 +287,9 @@ def test_libbpf_object_is_pinned_as_one_group_with_its_btf_id(xdp_obj: Path, pin
         btf_id = int(m.group(1))
         assert btf_id != 0
         assert groups(pin_dir)[name] == COVERAGE_PINS
+        # its program loaded: nothing marked, nothing named
+        assert {p.name for p in (pin_dir / name).iterdir()} == COVERAGE_PINS
+        assert not [e for e in events if isinstance(e, NothingLoaded)]
         pinned = [e for e in events if isinstance(e, MapPinned)]
         assert {e.btf_id for e in pinned} == {btf_id}
         for pin in COVERAGE_PINS:
@@ -288,6 +298,19 @@ def test_libbpf_object_is_pinned_as_one_group_with_its_btf_id(xdp_obj: Path, pin
             section = layout.section_of_map(info.name)
             assert section is not None
             assert (info.btf_id, layout.pin_name(section)) == (btf_id, pin)
+
+
+def test_an_object_whose_programs_the_verifier_refuses_is_named(
+    major: int, pin_dir: Path, tmp_path: Path
+) -> None:
+    refused = build(PROGS / "refused.bpf.c", tmp_path / "refused.bpf.o", major)
+    with bpffs_dirs("progs") as (progs,):
+        status, events = traced(["bpftool", "prog", "loadall", refused, progs], pin_dir)
+    assert status != 0  # bpftool's own failure
+    (name,) = groups(pin_dir)
+    assert groups(pin_dir)[name] == COVERAGE_PINS  # the maps were created before the load
+    assert (pin_dir / name / layout.NO_PROGRAM_LOADED).is_dir()
+    assert [e for e in events if isinstance(e, NothingLoaded)] == [NothingLoaded(pin_dir / name)]
 
 
 def test_two_loads_of_one_object_are_two_groups(xdp_obj: Path, pin_dir: Path) -> None:
@@ -320,6 +343,71 @@ def test_signal_to_the_tracer_reaches_the_program(
         wait_for(ready, "the program's signal handlers")
         proc.send_signal(sig)
         assert proc.wait(timeout=WAIT_S) == 3  # the program's own exit, not the tracer's death
+    assert out.read_text() == "1"
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT])
+def test_a_signal_ignored_at_start_still_reaches_the_program(
+    maps_prog: Path, pin_dir: Path, tmp_path: Path, sig: signal.Signals
+) -> None:
+    # A background job of a script starts with SIGINT and SIGQUIT ignored; the program
+    # inherits that, as it would bare, and its own handler then catches the signal.
+    ready, out = tmp_path / "ready", tmp_path / "count"
+    ignore = f"import signal; signal.signal({int(sig)}, signal.SIG_IGN)\n"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", ignore + TRACER_SCRIPT, pin_dir, maps_prog, "signals", ready, out]
+    )
+    try:
+        wait_for(ready, "the program's signal handlers")
+        proc.send_signal(sig)
+        assert proc.wait(timeout=WAIT_S) == 3  # the program's own exit
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert out.read_text() == "1"
+
+
+def test_kill_int_reaches_a_background_job_of_a_script(
+    maps_prog: Path, pin_dir: Path, tmp_path: Path
+) -> None:
+    # `bpfcov run -- tool &` in a script, then kill -INT: the job started with SIGINT
+    # ignored, and still the program (which catches it) gets it, as it would bare.
+    ready, out, pid = tmp_path / "ready", tmp_path / "count", tmp_path / "pid"
+    job = f'"$@" & echo $! > {pid}; wait $!'
+    proc = subprocess.Popen(
+        [
+            "sh",
+            "-c",
+            job,
+            "sh",
+            script("bpfcov"),
+            "run",
+            "--pin-dir",
+            pin_dir,
+            "--",
+            maps_prog,
+            "signals",
+            ready,
+            out,
+        ],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        wait_for(ready, "the program's signal handlers")
+        os.kill(int(wait_for(pid, "the job's pid")), signal.SIGINT)
+        _, err = proc.communicate(timeout=WAIT_S)
+        assert proc.returncode == 3, err  # the program's own exit, passed on by bpfcov run
+    finally:
+        if proc.poll() is None:  # bpfcov run and the program are left: end both
+            job = int(pid.read_text())
+            with contextlib.suppress(OSError):
+                children = Path(f"/proc/{job}/task/{job}/children").read_text().split()
+                for task in (job, *map(int, children)):
+                    os.kill(task, signal.SIGKILL)
+            proc.kill()
+            proc.wait()
     assert out.read_text() == "1"
 
 

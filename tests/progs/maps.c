@@ -9,7 +9,8 @@
  *   die SIG V        one object, then die of SIG (KILL or SEGV)
  *   orphan PIDFILE OUTFILE   fork a child that outlives us, loads an object
  *                            (counters 0x77) and writes OUTFILE
- *   signals READY OUT        wait for SIGINT/SIGTERM; write how many came; exit 3
+ *   signals READY OUT        wait for SIGINT/SIGTERM/SIGHUP/SIGQUIT (handlers set
+ *                            whatever they were at start); write how many came; exit 3
  *   stop PIDFILE OUT         SIGSTOP ourselves, write OUT once continued; exit 5
  *   getpid N OUT             N raw getpid() calls; write the loop's nanoseconds
  *   read N OUT               N one-byte read()s of /dev/zero; likewise
@@ -161,6 +162,8 @@ int main(int argc, char **argv) {
         sa.sa_handler = on_signal;
         sigaction(SIGINT, &sa, NULL);
         sigaction(SIGTERM, &sa, NULL);
+        sigaction(SIGHUP, &sa, NULL);
+        sigaction(SIGQUIT, &sa, NULL);
         write_text(argv[2], "ready");
         while (!received) pause();
         sleep_ns(500 * 1000000LL); /* a second copy would arrive by now */
