@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bpfcov_build import bpf, collect, profraw, ptrace, toolchain
-from bpfcov_build.layout import OBJECT_INFO, Section, pin_name
+from bpfcov_build.layout import OBJECT_INFO, Section, mapping_object_info, pin_name
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -385,20 +385,24 @@ def bench_run(rounds: int, work: Path) -> None:
         shutil.rmtree(pins, ignore_errors=True)
 
 
-def _synthetic_group(major: int, functions: int, counters_each: int) -> collect.MapGroup:
+def _synthetic_group(
+    raw_version: int, major: int, functions: int, counters_each: int
+) -> collect.MapGroup:
     """The map values of an object with that many functions, as the pass lays them out."""
-    layout = next(lay for lay in profraw.LAYOUTS.values() if major in lay.llvm_majors)
+    layout = profraw.layout_for(raw_version)
     records = b""
     for i in range(functions):
         values: dict[str, int | tuple[int, ...]] = {
             "NameRef": i + 1,
             "FuncHash": i * 7919,
             "CounterPtr": i * counters_each * 8,
+            "UniformCounterPtr": 0,
             "BitmapPtr": 0,
             "FunctionPointer": 0,
             "Values": 0,
             "NumCounters": counters_each,
             "NumValueSites": (0,) * layout.value_kind_last + (0,),
+            "OffloadDeviceWaveSize": 0,
             "NumBitmapBytes": 0,
         }
         names = {row.ident for row in layout.record if not row.is_padding}
@@ -423,7 +427,6 @@ def _gen_in_process(run: Path, out: Path) -> None:
 
 def bench_gen(chain: toolchain.Toolchain, rounds: int, work: Path) -> None:
     """gen: 10,000 counters over 1,000 functions, read from real pinned maps; out: 100."""
-    group = _synthetic_group(chain.major, 1000, 10)
     mapping_object = work / "g.bpf.obj"
     subprocess.run(
         [
@@ -441,6 +444,8 @@ def bench_gen(chain: toolchain.Toolchain, rounds: int, work: Path) -> None:
         ],
         check=True,
     )
+    raw_version = mapping_object_info(mapping_object).raw_version
+    group = _synthetic_group(raw_version, chain.major, 1000, 10)
     run = Path("/sys/fs/bpf") / f"bpfcov-bench-gen-{os.getpid()}" / "1-btf0"
     run.mkdir(parents=True)
     try:

@@ -29,12 +29,12 @@ from bpfcov_build.layout import (
     section_of_map,
 )
 from bpfcov_build.profraw import (
+    LAYOUTS,
     RAW_MAGIC,
+    SUPPORTED_VERSIONS,
     FunctionRecord,
     RawProfile,
     encode,
-    layout_for,
-    supported_llvm_majors,
 )
 
 if TYPE_CHECKING:
@@ -240,18 +240,13 @@ def read_group(group: MapGroup) -> Coverage:
     if any((p.raw_version, p.llvm_major) != (first.raw_version, first.llvm_major) for p in parts):
         msg = f"{label}: objects built by different LLVMs were linked into one"
         raise FormatError(msg)
-    known = supported_llvm_majors()
-    if first.llvm_major not in known:
+    layout = LAYOUTS.get(first.raw_version)
+    if layout is None:
+        known = ", ".join(map(str, SUPPORTED_VERSIONS))
         msg = (
-            f"{label}: built by LLVM {first.llvm_major}; bpfcov writes profiles for "
-            f"LLVM {', '.join(map(str, known))} (see the README to add a version)"
-        )
-        raise FormatError(msg)
-    layout = layout_for(first.raw_version)
-    if first.llvm_major not in layout.llvm_majors:
-        msg = (
-            f"{label}: LLVM {first.llvm_major} should not write raw profile version "
-            f"{first.raw_version}; was the object built by another bpfcov?"
+            f"{label}: built by LLVM {first.llvm_major}, which writes raw profile "
+            f"version {first.raw_version}; bpfcov knows versions {known} "
+            "(see the README to add one)"
         )
         raise FormatError(msg)
     static = _static_from_maps(group, parts, layout) or _static_from_objects(label, parts, layout)

@@ -15,17 +15,21 @@ another raw version is one more :class:`RawLayout` entry.
 File layout, as written by :func:`encode` and read by :func:`decode`::
 
     header | binary ids | data records | pad | counters (u64) | pad
-           | [v10: bitmap bytes | pad to 8] | names | pad to 8
-           | [v10: vtable records | pad | vtable names | pad] | value-profile data
+           | [v9 on: bitmap bytes | pad to 8] | names | pad to 8
+           | [v10 on: vtable records | pad | vtable names | pad] | value-profile data
+
+v11's uniform counters belong to GPU offload targets; a BPF program has none, and a
+profile that has some is refused.
 
 Counters and bitmaps are found through relative pointers: record *i*'s ``CounterPtr``
 minus (``CountersDelta`` - *i* x record size) is the byte offset of its counters in the
 counters section; ``BitmapPtr`` and ``BitmapDelta`` work the same way (FACTS.md 2.2).
 
 The writer uses the simple layout of FACTS.md 2.2: no binary ids, no paddings around the
-counters, ``CountersDelta`` = number of records x record size, ``NamesDelta``,
-``FunctionPointer`` and ``Values`` all 0. The names blob (usually zlib-compressed LLVM
-name data) is copied verbatim in both directions.
+counters, ``CountersDelta`` = number of records x record size; ``NamesDelta``,
+``FunctionPointer``, ``Values`` and v11's uniform-counter and offload fields all 0.
+The names blob (usually zlib-compressed LLVM name data) is copied verbatim in both
+directions.
 """
 
 from __future__ import annotations
@@ -55,7 +59,6 @@ __all__ = [
     "decode",
     "encode",
     "layout_for",
-    "supported_llvm_majors",
     "write_profraw",
 ]
 
@@ -140,7 +143,7 @@ def _i64(name: str) -> Field:
 
 # Header rows. Every header member is declared uint64_t; the deltas hold address
 # differences, so they are read as signed.
-_HEADER_V8 = (
+_HEADER_V8 = (  # LLVM 14-17
     _u64("Magic"),
     _u64("Version"),
     _u64("BinaryIdsSize"),
@@ -153,7 +156,7 @@ _HEADER_V8 = (
     _u64("NamesDelta"),
     _u64("ValueKindLast"),
 )
-_HEADER_V9 = (  # unverified: see LAYOUTS[9]
+_HEADER_V9 = (  # LLVM 18: MC/DC bitmaps
     _u64("Magic"),
     _u64("Version"),
     _u64("BinaryIdsSize"),
@@ -169,14 +172,48 @@ _HEADER_V9 = (  # unverified: see LAYOUTS[9]
     _u64("NamesDelta"),
     _u64("ValueKindLast"),
 )
-_HEADER_V10 = (
-    *_HEADER_V9[:-1],
+_HEADER_V10 = (  # LLVM 19-22: vtables
+    _u64("Magic"),
+    _u64("Version"),
+    _u64("BinaryIdsSize"),
+    _u64("NumData"),
+    _u64("PaddingBytesBeforeCounters"),
+    _u64("NumCounters"),
+    _u64("PaddingBytesAfterCounters"),
+    _u64("NumBitmapBytes"),
+    _u64("PaddingBytesAfterBitmapBytes"),
+    _u64("NamesSize"),
+    _i64("CountersDelta"),
+    _i64("BitmapDelta"),
+    _u64("NamesDelta"),
+    _u64("NumVTables"),
+    _u64("VNamesSize"),
+    _u64("ValueKindLast"),
+)
+_HEADER_V11 = (  # LLVM 23: uniform counters (of GPU offload targets)
+    _u64("Magic"),
+    _u64("Version"),
+    _u64("BinaryIdsSize"),
+    _u64("NumData"),
+    _u64("PaddingBytesBeforeCounters"),
+    _u64("NumCounters"),
+    _u64("PaddingBytesAfterCounters"),
+    _u64("NumBitmapBytes"),
+    _u64("PaddingBytesAfterBitmapBytes"),
+    _u64("NumUniformCounters"),
+    _u64("PaddingBytesAfterUniformCounters"),
+    _i64("UniformCountersDelta"),
+    _u64("NamesSize"),
+    _i64("CountersDelta"),
+    _i64("BitmapDelta"),
+    _u64("NamesDelta"),
     _u64("NumVTables"),
     _u64("VNamesSize"),
     _u64("ValueKindLast"),
 )
 
 # Per-function data record (__profd_*) rows, 64-bit targets (IntPtrT = 8 bytes).
+# Padding rows stand where the C struct's alignment puts bytes.
 _RECORD_V8 = (
     _u64("NameRef"),
     _u64("FuncHash"),
@@ -186,24 +223,46 @@ _RECORD_V8 = (
     Field("NumCounters", "I"),
     Field("NumValueSites", "H", 2),  # IPVK_Last + 1
 )
-_RECORD_V9 = (  # unverified: see LAYOUTS[9]
-    *_RECORD_V8[:3],
+_RECORD_V9 = (
+    _u64("NameRef"),
+    _u64("FuncHash"),
+    _i64("CounterPtr"),
     _i64("BitmapPtr"),
-    *_RECORD_V8[3:],
+    _u64("FunctionPointer"),
+    _u64("Values"),
+    Field("NumCounters", "I"),
+    Field("NumValueSites", "H", 2),  # IPVK_Last + 1
     Field("NumBitmapBytes", "I"),
-    Field("", "x", 4),  # alignment of the 8-byte members
+    Field("", "x", 4),  # the record's alignment (8) rounds 60 bytes up to 64
 )
 _RECORD_V10 = (
-    *_RECORD_V8[:3],
+    _u64("NameRef"),
+    _u64("FuncHash"),
+    _i64("CounterPtr"),
     _i64("BitmapPtr"),
-    *_RECORD_V8[3:6],
+    _u64("FunctionPointer"),
+    _u64("Values"),
+    Field("NumCounters", "I"),
     Field("NumValueSites", "H", 3),  # IPVK_Last + 1
-    Field("", "x", 2),
+    Field("", "x", 2),  # NumBitmapBytes' alignment
+    Field("NumBitmapBytes", "I"),
+)
+_RECORD_V11 = (
+    _u64("NameRef"),
+    _u64("FuncHash"),
+    _i64("CounterPtr"),
+    _i64("UniformCounterPtr"),
+    _i64("BitmapPtr"),
+    _u64("FunctionPointer"),
+    _u64("Values"),
+    Field("NumCounters", "I"),
+    Field("NumValueSites", "H", 3),  # IPVK_Last + 1
+    Field("OffloadDeviceWaveSize", "H"),
     Field("NumBitmapBytes", "I"),
 )
 
-# INSTR_PROF_VTABLE_DATA rows (v10). Only their size matters: we write no vtables.
-_VTABLE_V10 = (
+# INSTR_PROF_VTABLE_DATA rows (v10 on). Only their size matters: we write no vtables.
+_VTABLE = (
     _u64("VTableNameHash"),
     _u64("VTablePointer"),
     Field("VTableSize", "I"),
@@ -261,19 +320,15 @@ class RawLayout:
     ``INSTR_PROF_RAW_HEADER``, ``INSTR_PROF_DATA`` and ``INSTR_PROF_VTABLE_DATA``.
     ``value_kind_last`` is ``IPVK_Last`` (``NumValueSites`` has one more entry).
     ``variant_bits`` is how many top bits of the Version word hold variant flags
-    (``VARIANT_MASKS_ALL``). ``verified`` is False for a layout written down from memory
-    and never checked against a real file on this machine; such layouts are refused.
+    (``VARIANT_MASKS_ALL``).
     """
 
     version: int
-    llvm_majors: tuple[int, ...]
     header: tuple[Field, ...]
     record: tuple[Field, ...]
     value_kind_last: int
     variant_bits: int
     vtable_record: tuple[Field, ...] = ()
-    verified: bool = True
-    note: str = ""
 
     @cached_property
     def header_struct(self) -> struct.Struct:
@@ -312,9 +367,8 @@ class RawLayout:
 
     @property
     def label(self) -> str:
-        """``raw profile version N (LLVM a, b, ...)`` for messages."""
-        majors = ", ".join(str(m) for m in self.llvm_majors)
-        return f"raw profile version {self.version} (LLVM {majors})"
+        """``raw profile version N`` for messages."""
+        return f"raw profile version {self.version}"
 
     def unpack_header(self, data: bytes) -> dict[str, int]:
         """Unpack the header at the start of ``data`` (which must be long enough)."""
@@ -334,67 +388,59 @@ class RawLayout:
         return _pack_rows(self.record, self.record_struct, values)
 
 
-LAYOUTS: dict[int, RawLayout] = {
-    8: RawLayout(
-        version=8,
-        llvm_majors=(14, 15, 16),
+_ALL_LAYOUTS = (
+    RawLayout(
+        version=8,  # LLVM 14-17
         header=_HEADER_V8,
         record=_RECORD_V8,
         value_kind_last=1,
         variant_bits=8,
     ),
-    9: RawLayout(
-        version=9,
-        llvm_majors=(18,),
+    RawLayout(
+        version=9,  # LLVM 18
         header=_HEADER_V9,
         record=_RECORD_V9,
         value_kind_last=1,
         variant_bits=32,
-        verified=False,
-        note=(
-            "UNVERIFIED, from memory: LLVM 18 added MC/DC bitmaps (header "
-            "NumBitmapBytes, PaddingBytesAfterBitmapBytes, BitmapDelta; record "
-            "BitmapPtr, NumBitmapBytes) before LLVM 19 added vtables (v10); "
-            "IPVK_Last and the variant mask width are "
-            "guesses; no LLVM 17/18 is installed to check"
-        ),
     ),
-    10: RawLayout(
-        version=10,
-        llvm_majors=(19,),
+    RawLayout(
+        version=10,  # LLVM 19-22
         header=_HEADER_V10,
         record=_RECORD_V10,
         value_kind_last=2,
         variant_bits=32,
-        vtable_record=_VTABLE_V10,
+        vtable_record=_VTABLE,
     ),
-}
-"""Every raw version this module knows, keyed by raw version."""
+    RawLayout(
+        version=11,  # LLVM 23
+        header=_HEADER_V11,
+        record=_RECORD_V11,
+        value_kind_last=2,
+        variant_bits=32,
+        vtable_record=_VTABLE,
+    ),
+)
 
-SUPPORTED_VERSIONS: tuple[int, ...] = tuple(sorted(v for v, lay in LAYOUTS.items() if lay.verified))
+LAYOUTS: dict[int, RawLayout] = {layout.version: layout for layout in _ALL_LAYOUTS}
+"""Every raw version bpfcov reads and writes, keyed by raw version.
+
+Which LLVM writes which version is not looked up here (the comments only say which
+were tested): the pass records its own LLVM's ``INSTR_PROF_RAW_VERSION``, and that
+version selects the row, so a new LLVM that keeps a known version needs no change."""
+
+SUPPORTED_VERSIONS: tuple[int, ...] = tuple(sorted(LAYOUTS))
 """The raw versions :func:`encode` and :func:`decode` accept."""
 
 
-def _supported_text() -> str:
-    return ", ".join(LAYOUTS[v].label for v in SUPPORTED_VERSIONS)
-
-
-def supported_llvm_majors() -> tuple[int, ...]:
-    """The LLVM majors whose raw profiles bpfcov writes (checked against them)."""
-    return tuple(sorted(n for v in SUPPORTED_VERSIONS for n in LAYOUTS[v].llvm_majors))
-
-
 def layout_for(version: int) -> RawLayout:
-    """Return the verified layout of raw ``version`` (without variant flags).
+    """Return the layout of raw ``version`` (without variant flags).
 
-    Raises :class:`FormatError` for an unknown or unverified version.
+    Raises :class:`FormatError` for a version this module has no layout for.
     """
     layout = LAYOUTS.get(version)
     if layout is None:
-        msg = f"unsupported raw profile version {version}; supported: {_supported_text()}"
-        raise FormatError(msg)
-    if not layout.verified:
-        msg = f"{layout.label} is not supported: its layout is {layout.note}"
+        known = ", ".join(map(str, SUPPORTED_VERSIONS))
+        msg = f"unsupported raw profile version {version}; bpfcov knows versions {known}"
         raise FormatError(msg)
     return layout
 
@@ -512,6 +558,9 @@ def encode(profile: RawProfile) -> bytes:
             "PaddingBytesAfterCounters": 0,
             "NumBitmapBytes": num_bitmap_bytes,
             "PaddingBytesAfterBitmapBytes": _pad(num_bitmap_bytes),
+            "NumUniformCounters": 0,
+            "PaddingBytesAfterUniformCounters": 0,
+            "UniformCountersDelta": 0,
             "NamesSize": len(profile.names),
             "CountersDelta": counters_delta,
             "BitmapDelta": bitmap_delta,
@@ -531,11 +580,13 @@ def encode(profile: RawProfile) -> bytes:
                     "NameRef": rec.name_ref,
                     "FuncHash": rec.func_hash,
                     "CounterPtr": counters_delta + counter_off - index * rsize,
+                    "UniformCounterPtr": 0,
                     "BitmapPtr": bitmap_delta + bitmap_off - index * rsize,
                     "FunctionPointer": 0,
                     "Values": 0,
                     "NumCounters": len(rec.counters),
                     "NumValueSites": rec.num_value_sites,
+                    "OffloadDeviceWaveSize": 0,
                     "NumBitmapBytes": len(rec.bitmap),
                 }
             )
@@ -622,6 +673,10 @@ def decode(data: bytes) -> RawProfile:
 
     def get(key: str) -> int:
         return hdr.get(key, 0)
+
+    if get("NumUniformCounters") or get("PaddingBytesAfterUniformCounters"):
+        msg = f"{layout.label} with uniform counters (of a GPU offload target) is not supported"
+        raise FormatError(msg)
 
     rsize = layout.record_size
     num_data = get("NumData")

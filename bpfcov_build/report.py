@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING, Any
 
 from bpfcov_build import fsutil, sidecar, sources, toolchain
 from bpfcov_build.errors import BpfcovError, FormatError, NotFoundError, UsageError
-from bpfcov_build.layout import mapping_object_info
+from bpfcov_build.layout import ObjectInfo, mapping_object_info
 from bpfcov_build.proc import Run
-from bpfcov_build.profraw import LAYOUTS, decode
+from bpfcov_build.profraw import decode
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -116,27 +116,28 @@ def _raw_version(path: Path) -> int:
         raise FormatError(msg) from exc
 
 
-def _major_of(path: Path, object_majors: set[int]) -> int:
+def _major_of(path: Path, objects: dict[Path, ObjectInfo]) -> int:
     """The LLVM major that must read ``path``.
 
-    The one gen noted beside it, else the one that built the objects given, else the
-    newest installed that writes its raw version.
+    The one gen noted beside it, else the newest that built one of the objects given
+    and writes the profile's raw version (each object records both).
     """
     version = _raw_version(path)
-    layout = LAYOUTS.get(version)
-    if layout is None:
-        msg = f"{path}: raw profile version {version}, which no supported LLVM writes"
-        raise FormatError(msg)
     noted = sidecar.read(path).get("llvm_major")
     if isinstance(noted, int):
-        if noted not in layout.llvm_majors:
-            msg = f"{path}: raw version {version} does not belong to LLVM {noted}"
-            raise FormatError(msg)
         return noted
-    candidates = [n for n in layout.llvm_majors if n in object_majors]
-    if not candidates:
-        candidates = [n for n in layout.llvm_majors if n in toolchain.installed_majors()]
-    return candidates[-1] if candidates else layout.llvm_majors[-1]
+    candidates = sorted(i.llvm_major for i in objects.values() if i.raw_version == version)
+    if candidates:
+        return candidates[-1]
+    if objects:
+        built = ", ".join(
+            f"{obj} by LLVM {i.llvm_major} (raw version {i.raw_version})"
+            for obj, i in objects.items()
+        )
+        msg = f"{path}: raw profile version {version}, but the objects given were built: {built}"
+        raise BpfcovError(msg)
+    msg = f"{path}: which object it belongs to is not known; give --object X.bpf.obj"
+    raise NotFoundError(msg)
 
 
 def _objects(report: Report) -> list[Path]:
@@ -201,8 +202,8 @@ def _check_functions(report: Report, objects: list[Path]) -> None:
 def render(report: Report) -> Rendered:
     """Merges the profiles and writes every format asked for."""
     targets = _targets(report)
-    given = {obj: mapping_object_info(obj).llvm_major for obj in report.objects}
-    majors = {p: _major_of(p, set(given.values())) for p in report.profiles}
+    given = {obj: mapping_object_info(obj) for obj in report.objects}
+    majors = {p: _major_of(p, given) for p in report.profiles}
     distinct = sorted(set(majors.values()))
     if len(distinct) > 1:
         msg = (

@@ -54,6 +54,9 @@ _PACKAGE = {
 }
 
 _PLUGIN_FILE = "libBPFCov.so"
+#: Installed instead of the plugin for a major whose development files were found
+#: but could not build it (CMakeLists.txt, BPFCOV_UNUSABLE_NOTE): the reason.
+_UNUSABLE_NOTE = "unusable.txt"
 
 
 def plugin_root() -> Path:
@@ -188,9 +191,15 @@ class Toolchain(NamedTuple):
         path = plugin_root() / f"llvm-{self.major}" / _PLUGIN_FILE
         if not path.is_file():
             built = ", ".join(map(str, plugin_majors())) or "none"
+            try:
+                reason = (path.parent / _UNUSABLE_NOTE).read_text().strip()
+            except OSError:
+                fix = f"install llvm-{self.major}-dev"
+            else:
+                fix = f"its development files could not build one ({reason}); fix that"
             msg = (
                 f"no bpf-cov plugin for LLVM {self.major} (built for: {built}); "
-                f"install llvm-{self.major}-dev, then reinstall bpfcov"
+                f"{fix}, then reinstall bpfcov"
             )
             raise NotFoundError(msg)
         return path

@@ -112,7 +112,7 @@ inputs_hash() {
     sha256sum pyproject.toml CMakeLists.txt "$venv/pyvenv.cfg"
     find bpfcov_build -type f ! -name '*.pyc' ! -path '*/__pycache__/*' -print0 \
       | LC_ALL=C sort -z | xargs -0 -r sha256sum
-    ls /usr/lib/llvm-*/include/llvm/Passes/PassPlugin.h 2>/dev/null || true
+    ls /usr/lib/llvm-*/include/llvm/{Passes,Plugins}/PassPlugin.h 2>/dev/null || true
   } | sha256sum | cut -d' ' -f1
 }
 want=$(inputs_hash)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -37,6 +39,62 @@ def multiarch_include() -> str:
 def llvm_majors() -> list[int]:
     """Every LLVM major with both a clang and a bpfcov plugin here."""
     return [n for n in toolchain.plugin_majors() if n in toolchain.installed_majors()]
+
+
+def llvm_include_dir(major: int) -> Path:
+    """LLVM ``major``'s header directory, as its own ``llvm-config --includedir`` says."""
+    config = toolchain.Toolchain(major).tool("llvm-config")
+    return Path(
+        subprocess.run(
+            [config, "--includedir"], capture_output=True, text=True, check=True
+        ).stdout.strip()
+    )
+
+
+@functools.cache
+def instrprof_define(major: int, name: str) -> int:
+    """``#define name N`` of LLVM ``major``'s own InstrProfData.inc: the ground truth
+    for its raw profile version (``INSTR_PROF_RAW_VERSION``), covmap version, ..."""
+    inc = llvm_include_dir(major) / "llvm" / "ProfileData" / "InstrProfData.inc"
+    found = re.search(rf"^#define {name} (\d+)$", inc.read_text(), re.MULTILINE)
+    assert found, f"{inc} defines no {name}"
+    return int(found.group(1))
+
+
+def raw_version(major: int) -> int:
+    """The raw profile version LLVM ``major`` writes and reads, from its headers."""
+    return instrprof_define(major, "INSTR_PROF_RAW_VERSION")
+
+
+@functools.cache
+def clang_accepts(major: int, *flags: str) -> bool:
+    """Whether clang-N compiles an instrumented BPF file with ``flags`` (a capability
+    probe: e.g. -fcoverage-mcdc came with clang 18)."""
+    with tempfile.TemporaryDirectory(prefix="bpfcov-test-probe-") as tmp:
+        source = Path(tmp) / "probe.c"
+        source.write_text("int f(int a, int b) { return a > 0 && b > 0; }\n")
+        result = subprocess.run(
+            [
+                toolchain.Toolchain(major).clang,
+                "-target",
+                "bpf",
+                "-fprofile-instr-generate",
+                "-fcoverage-mapping",
+                *flags,
+                "-c",
+                source,
+                "-o",
+                Path(tmp) / "probe.o",
+            ],
+            capture_output=True,
+            check=False,
+        )
+    return result.returncode == 0
+
+
+def mcdc_majors() -> list[int]:
+    """The LLVM majors here (with a plugin) whose clang has -fcoverage-mcdc."""
+    return [n for n in llvm_majors() if clang_accepts(n, "-fcoverage-mcdc")]
 
 
 def script(name: str) -> str:

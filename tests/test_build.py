@@ -1,22 +1,27 @@
-"""Building the plugin: a missing LLVM is one clear line naming the package to install."""
+"""Building the plugin: a missing or unusable LLVM is one clear line naming the fix."""
 
 from __future__ import annotations
 
+import os
 import subprocess
-from typing import TYPE_CHECKING
+from pathlib import Path
 
+import pytest
 from support import ROOT
 
-if TYPE_CHECKING:
-    from pathlib import Path
+from bpfcov_build import toolchain
+from bpfcov_build.errors import NotFoundError
 
 
-def configure(tmp_path: Path, majors: str) -> subprocess.CompletedProcess[str]:
+def configure(
+    tmp_path: Path, majors: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         ["cmake", "-S", ROOT, "-B", tmp_path / "build", f"-DBPFCOV_LLVM_MAJORS={majors}"],
         capture_output=True,
         text=True,
         check=False,
+        env=env,
     )
 
 
@@ -39,3 +44,60 @@ def test_installed_llvm_configures(tmp_path: Path) -> None:
     result = configure(tmp_path, "")
     assert result.returncode == 0, result.stderr
     assert "bpfcov: building the pass plugin for LLVM" in result.stdout
+
+
+def test_every_llvm_with_development_files_has_a_plugin() -> None:
+    """No LLVM is skipped silently: each whose headers are here got a plugin."""
+    with_headers = [
+        n
+        for n in range(toolchain.MIN_LLVM, 41)
+        if (Path(f"/usr/lib/llvm-{n}/include/llvm/Config/llvm-config.h")).is_file()
+    ]
+    assert with_headers, "no llvm-N-dev installed"
+    assert set(with_headers) <= set(toolchain.plugin_majors())
+
+
+def fake_llvm(tmp_path: Path, major: int) -> dict[str, str]:
+    """An environment whose PATH has an llvm-config-N of an LLVM with development
+    headers but no pass-plugin interface: unusable to build the plugin."""
+    include = tmp_path / "include"
+    (include / "llvm" / "Config").mkdir(parents=True)
+    (include / "llvm" / "Config" / "llvm-config.h").write_text("")
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    config = bindir / f"llvm-config-{major}"
+    config.write_text(
+        "#!/bin/sh\n"
+        "for a; do case $a in\n"
+        f"  --version) echo {major}.1.0;;\n"
+        f"  --includedir) echo {include};;\n"
+        "esac; done\n"
+    )
+    config.chmod(0o755)
+    return {**os.environ, "PATH": f"{bindir}{os.pathsep}{os.environ['PATH']}"}
+
+
+def test_unusable_development_files_are_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    env = fake_llvm(tmp_path, 37)
+    headers = tmp_path / "include"
+    cause = f"{headers} has neither llvm/Plugins/PassPlugin.h nor llvm/Passes/PassPlugin.h"
+
+    asked = configure(tmp_path / "asked", "37", env)
+    assert asked.returncode != 0
+    assert f"bpfcov: LLVM 37 cannot build the pass plugin: {cause}" in asked.stderr
+
+    # Among all the LLVMs found, it is skipped, saying why, and the reason is kept
+    # for bpfcov to print when LLVM 37 is asked for.
+    found = configure(tmp_path / "found", "", env)
+    assert found.returncode == 0, found.stderr
+    assert f"bpfcov: LLVM 37 skipped, its development files are unusable: {cause}" in found.stderr
+    plugins = tmp_path / "found" / "build" / "plugins"
+    assert (plugins / "llvm-37" / "unusable.txt").read_text() == f"{cause}\n"
+    monkeypatch.setenv("BPFCOV_PLUGIN_DIR", str(plugins))
+    with pytest.raises(NotFoundError) as err:
+        _ = toolchain.Toolchain(37).plugin
+    assert str(err.value).endswith(
+        f"; its development files could not build one ({cause}); fix that, then reinstall bpfcov"
+    )

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from elftools.elf.elffile import ELFFile
-from support import EXAMPLES, bpf_cflags, bpfcov, llvm_majors, script
+from support import EXAMPLES, bpf_cflags, bpfcov, clang_accepts, llvm_majors, script
 
 from bpfcov_build import toolchain
 from bpfcov_build.cc_wrapper import classify, mapping_object_path
@@ -160,12 +160,17 @@ def test_dependency_file_names_the_real_object_and_inputs(tmp_path: Path) -> Non
     assert "bpf_helpers.h" in deps
 
 
-@pytest.mark.skipif(14 not in llvm_majors(), reason="-flegacy-pass-manager is clang 14's only")
-def test_legacy_pass_manager_flag_still_instruments(tmp_path: Path) -> None:
+#: The majors here whose clang still has the legacy pass manager (clang 14 did).
+LEGACY_PM = [n for n in llvm_majors() if clang_accepts(n, "-flegacy-pass-manager")]
+
+
+@pytest.mark.skipif(not LEGACY_PM, reason="no clang here has -flegacy-pass-manager")
+@pytest.mark.parametrize("major", LEGACY_PM, ids=[f"llvm{n}" for n in LEGACY_PM])
+def test_legacy_pass_manager_flag_still_instruments(major: int, tmp_path: Path) -> None:
     out = tmp_path / "legacy.bpf.o"
     flags = [*bpf_cflags(), "-flegacy-pass-manager", "-c", str(XDP), "-o", str(out)]
     result = subprocess.run(
-        [script("bpfcov-cc"), "--bpfcov-llvm=14", *flags], capture_output=True, check=False
+        [script("bpfcov-cc"), f"--bpfcov-llvm={major}", *flags], capture_output=True, check=False
     )
     assert result.returncode == 0, result.stderr.decode()
     assert ".data.profc" in sections(out)

@@ -22,12 +22,12 @@ from bpfcov_build.layout import Section, parse_counters_parts
 
 ME = os.getpid()
 COMM = Path(f"/proc/{ME}/comm").read_text().strip()
-FOREIGN_MAJOR = 37
+FOREIGN_VERSION = 37  # a raw profile version no LLVM writes (yet)
 
 
-def with_llvm_major(obj: Path, major: int, out: Path) -> Path:
-    """A copy of ``obj`` whose counters' trailer (and .rodata.covmap) say it was built
-    by LLVM ``major``."""
+def with_raw_version(obj: Path, version: int, out: Path) -> Path:
+    """A copy of ``obj`` whose counters' trailer (and .rodata.covmap) say its LLVM
+    writes raw profile version ``version``."""
     data = bytearray(obj.read_bytes())
     with obj.open("rb") as f:
         elf = ELFFile(f)
@@ -35,8 +35,8 @@ def with_llvm_major(obj: Path, major: int, out: Path) -> Path:
         counters = elf.get_section_by_name(Section.COUNTERS.value)
         (part,) = parse_counters_parts(counters.data())
         trailer = counters["sh_offset"] + part.counters_size
-    data[offset + 8 : offset + 12] = major.to_bytes(4, "little")  # after the u64 raw version
-    data[trailer + 16 : trailer + 24] = major.to_bytes(8, "little")  # LLVMMajor
+    data[offset : offset + 8] = version.to_bytes(8, "little")  # the u64 raw version
+    data[trailer + 8 : trailer + 16] = version.to_bytes(8, "little")  # RawVersion
     out.write_bytes(data)
     return out
 
@@ -81,7 +81,7 @@ def test_by_pid_and_object_with_origins(xdp_obj: Path, tp_obj: Path, tmp_path: P
 
 
 def test_an_object_it_cannot_write_is_skipped_in_one_line(xdp_obj: Path, tmp_path: Path) -> None:
-    foreign = with_llvm_major(xdp_obj, FOREIGN_MAJOR, tmp_path / "foreign.bpf.o")
+    foreign = with_raw_version(xdp_obj, FOREIGN_VERSION, tmp_path / "foreign.bpf.o")
     with loaded(xdp_obj), loaded(foreign):
         result = bpfcov("gen", "--live", "--pid", ME, "-o", f"{tmp_path / 'out'}/")
     assert result.returncode == 0, result.stderr
@@ -89,7 +89,8 @@ def test_an_object_it_cannot_write_is_skipped_in_one_line(xdp_obj: Path, tmp_pat
     skipped = [line for line in result.stderr.splitlines() if "warning" in line]
     assert len(skipped) == 1
     assert re.fullmatch(
-        rf"bpfcov: warning: skipped map\d+: built by LLVM {FOREIGN_MAJOR}; bpfcov writes "
-        rf"profiles for LLVM [\d, ]+ \(see the README to add a version\) \(pid {ME} .*\)",
+        rf"bpfcov: warning: skipped map\d+: built by LLVM \d+, which writes raw profile "
+        rf"version {FOREIGN_VERSION}; bpfcov knows versions [\d, ]+ \(see the README to add "
+        rf"one\) \(pid {ME} .*\)",
         skipped[0],
     )

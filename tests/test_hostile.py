@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from support import XDP_SOURCE, bpfcov, build, build_plain
+from support import XDP_SOURCE, bpfcov, build, build_plain, llvm_majors
 from test_gen_out import gen_after_packets
 
 from bpfcov_build import profraw
@@ -60,7 +60,7 @@ def mutate(data: bytes, edits: list[tuple[str, int, int]]) -> bytes:
 def real_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
     """A real profile, mapping object and loadable object of the XDP example."""
     work = tmp_path_factory.mktemp("hostile")
-    obj = build(XDP_SOURCE, work / "xdp_parser.bpf.o", 19)
+    obj = build(XDP_SOURCE, work / "xdp_parser.bpf.o", max(llvm_majors()))
     gen_after_packets(obj, work / "x.profraw")
     return {
         "profraw": (work / "x.profraw").read_bytes(),

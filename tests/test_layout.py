@@ -19,7 +19,7 @@ from bpfcov_build.layout import (
     parse_counters_parts,
     parse_object_info,
 )
-from bpfcov_build.profraw import LAYOUTS, supported_llvm_majors
+from bpfcov_build.profraw import LAYOUTS, SUPPORTED_VERSIONS
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -40,7 +40,9 @@ def symbols(obj: Path) -> dict[str, tuple[str, int, int]]:
 def test_data_record_fields_sit_where_the_raw_layout_has_them(xdp_obj: Path) -> None:
     syms = symbols(xdp_obj)
     with xdp_obj.open("rb") as f:
-        info = parse_object_info(ELFFile(f).get_section_by_name(Section.COVMAP.value).data())
+        elf = ELFFile(f)
+        info = parse_object_info(elf.get_section_by_name(Section.COVMAP.value).data())
+        data_size = elf.get_section_by_name(Section.DATA.value).data_size
     layout = LAYOUTS[info.raw_version]
     offset = 0
     checked = 0
@@ -52,9 +54,12 @@ def test_data_record_fields_sit_where_the_raw_layout_has_them(xdp_obj: Path) -> 
         offset += row.size
     assert offset == layout.record_size
     assert checked == len([r for r in layout.record if not r.is_padding])
-    # The second function's record follows the first, whole.
+    # The second function's record follows the first, whole, and the section holds
+    # the two records and nothing else, padding included (the runtime reads it as an
+    # array of records).
     section, value, _ = syms["__profd_xdp_parser_bpf_c_port_verdict_NameRef"]
     assert (section, value) == (Section.DATA.value, layout.record_size)
+    assert data_size == 2 * layout.record_size
 
 
 def test_object_info_sits_where_the_table_says(xdp_obj: Path) -> None:
@@ -100,15 +105,17 @@ def trailer(raw_version: int, llvm_major: int, counters: int) -> bytes:
     return head + path + struct.pack("<QQ", size, COUNTERS_TRAILER_MAGIC)
 
 
-def test_an_llvm_bpfcov_does_not_know_is_one_line() -> None:
+def test_a_raw_version_bpfcov_does_not_know_is_one_line() -> None:
+    """An LLVM that writes a raw version without a layout row is refused, named."""
+    unknown = max(SUPPORTED_VERSIONS) + 1
     head = b"".join(
         struct.pack(f"<{row.code}", value)
-        for (_, row), value in zip(OBJECT_INFO, (10, 20, 0, 1234), strict=True)
+        for (_, row), value in zip(OBJECT_INFO, (unknown, 40, 0, 1234), strict=True)
     )
     group = MapGroup(
         "1-btf7",
         {
-            Section.COUNTERS: bytes(8) + trailer(10, 20, 1),
+            Section.COUNTERS: bytes(8) + trailer(unknown, 40, 1),
             Section.DATA: bytes(64),
             Section.NAMES: b"",
             Section.COVMAP: head + b"\0",
@@ -116,9 +123,9 @@ def test_an_llvm_bpfcov_does_not_know_is_one_line() -> None:
     )
     with pytest.raises(FormatError) as err:
         read_group(group)
-    known = ", ".join(map(str, supported_llvm_majors()))
+    known = ", ".join(map(str, SUPPORTED_VERSIONS))
     assert str(err.value) == (
-        f"1-btf7: built by LLVM 20; bpfcov writes profiles for LLVM {known} "
-        "(see the README to add a version)"
+        f"1-btf7: built by LLVM 40, which writes raw profile version {unknown}; "
+        f"bpfcov knows versions {known} (see the README to add one)"
     )
     assert "\n" not in str(err.value)

@@ -1,7 +1,7 @@
 """examples/make-project: a libbpf-bootstrap style Make project, built by its own Makefile.
 
 Built plain (``make``) and instrumented (``make CLANG=bpfcov-cc``, ``make CC=bpfcov-cc``)
-for LLVM 19 and one older LLVM, in a copy of examples/ under tmp_path; its loaders run
+for the newest and the oldest LLVM here, in a copy of examples/ under tmp_path; its loaders run
 in this kernel under ``bpfcov run``, and the test compares llvm-cov's counts with the
 counts computed here from the inputs it gives each loader. The trampoline programs
 (fentry, LSM) are probed: when the kernel refuses them, the test says why and skips.
@@ -39,13 +39,9 @@ EXIT_SKIP = 77
 
 
 def chosen_majors() -> list[int]:
-    """LLVM 19 (else the newest) and the oldest other LLVM installed with a plugin."""
+    """The newest and the oldest LLVM installed with a plugin (one, if one is here)."""
     found = llvm_majors()
-    if not found:
-        return []
-    newest = 19 if 19 in found else max(found)
-    older = [n for n in found if n < newest]
-    return [newest, min(older)] if older else [newest]
+    return sorted({max(found), min(found)}, reverse=True) if found else []
 
 
 MAJORS = chosen_majors()

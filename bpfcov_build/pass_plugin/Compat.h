@@ -12,13 +12,23 @@
 #include "llvm/Config/llvm-config.h"
 #include "llvm/IR/GlobalVariable.h"
 #include "llvm/IR/Module.h"
+#include "llvm/MC/TargetRegistry.h"
 #include "llvm/Passes/PassBuilder.h"
 #include "llvm/ProfileData/InstrProf.h"
 #include "llvm/Support/CodeGen.h"
+#include "llvm/Target/TargetMachine.h"
+#include "llvm/Target/TargetOptions.h"
 #if LLVM_VERSION_MAJOR >= 17
 #include "llvm/TargetParser/Triple.h"
 #else
 #include "llvm/ADT/Triple.h"
+#endif
+// The pass-plugin interface (llvmGetPassPluginInfo) moved from llvm/Passes/
+// to llvm/Plugins/ in LLVM 22.
+#if LLVM_VERSION_MAJOR >= 22
+#include "llvm/Plugins/PassPlugin.h"
+#else
+#include "llvm/Passes/PassPlugin.h"
 #endif
 
 #include <optional>
@@ -65,6 +75,33 @@ inline std::string tripleName(const llvm::Module &M) {
 inline bool isBPFModule(const llvm::Module &M) {
   llvm::Triple::ArchType Arch = llvm::Triple(M.getTargetTriple()).getArch();
   return Arch == llvm::Triple::bpfel || Arch == llvm::Triple::bpfeb;
+}
+
+/// The code generator registered for M's target triple, or null with Error
+/// saying why. TargetRegistry::lookupTarget takes the triple as a Triple
+/// from LLVM 21; LLVM 23 removed the overload that takes its text.
+inline const llvm::Target *lookupTarget(const llvm::Module &M,
+                                        std::string &Error) {
+#if LLVM_VERSION_MAJOR >= 21
+  return llvm::TargetRegistry::lookupTarget(llvm::Triple(M.getTargetTriple()),
+                                            Error);
+#else
+  return llvm::TargetRegistry::lookupTarget(tripleName(M), Error);
+#endif
+}
+
+/// A target machine of T for M's triple, generic CPU, default options (null
+/// if T cannot make one). Target::createTargetMachine takes a Triple from
+/// LLVM 21, which deprecated the text overload; LLVM 22 removed it.
+inline llvm::TargetMachine *createTargetMachine(const llvm::Target &T,
+                                                const llvm::Module &M) {
+#if LLVM_VERSION_MAJOR >= 21
+  return T.createTargetMachine(llvm::Triple(M.getTargetTriple()), "generic",
+                               "", llvm::TargetOptions(), std::nullopt);
+#else
+  return T.createTargetMachine(tripleName(M), "generic", "",
+                               llvm::TargetOptions(), {});
+#endif
 }
 
 /// Moves GV to the end of M's global list, which is the order in which the

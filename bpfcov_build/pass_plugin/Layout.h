@@ -83,6 +83,8 @@ inline constexpr FieldRule FieldRules[] = {
     {"BitmapPtr", FieldRewrite::BitmapOffset},
     {"FunctionPointer", FieldRewrite::Zero},
     {"Values", FieldRewrite::Zero},
+    // LLVM >= 23: the counters of GPU offload targets; a BPF program has none.
+    {"UniformCounterPtr", FieldRewrite::Zero},
 };
 
 inline FieldRewrite rewriteOf(llvm::StringRef Field) {

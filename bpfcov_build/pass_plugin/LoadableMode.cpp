@@ -14,9 +14,10 @@
 //     __profc_<fn>  [N x i64]       -> .data.profc   (external, zero, BTF)
 //     __profbm_<fn> [K x i8]        -> .data.profbm  (LLVM >= 18, MC/DC)
 //     __profd_<fn>  { fields... }   -> .rodata.profd, one scalar global per
-//                                      field; CounterPtr/BitmapPtr become
-//                                      the byte offset in .data.profc /
-//                                      .data.profbm, host pointers become 0
+//                                      field (and one for the record's tail
+//                                      padding, if any); CounterPtr/BitmapPtr
+//                                      become the byte offset in .data.profc
+//                                      / .data.profbm, host pointers become 0
 //     __llvm_prf_nm                 -> .rodata.profn, as __bpfcov_names
 //     __llvm_coverage_mapping       -> .rodata.covmap, after what the
 //                                      runtime needs: raw profile version,
@@ -440,6 +441,15 @@ void LoadableRewriter::splitDataRecords(
         report_fatal_error(Twine("bpf-cov: field ") + fieldName(I) +
                            " would not sit where the record has it");
       Offset += DL.getTypeAllocSize(Value->getType());
+    }
+    // The record's alignment can leave bytes after its last field (LLVM 18's
+    // record: 60 bytes of fields, 64 in all); they are written out, so that
+    // the section is the records and nothing else.
+    if (uint64_t Tail = SL->getSizeInBytes() - Offset) {
+      Type *TailTy = ArrayType::get(Type::getInt8Ty(M.getContext()), Tail);
+      createGlobal((F.Data->getName() + "_TailPadding").str(),
+                   Constant::getNullValue(TailTy), layout::DataSection,
+                   /*IsConstant=*/true);
     }
     LLVM_DEBUG(dbgs() << "bpf-cov: split " << F.Data->getName() << " into "
                       << RecordTy->getNumElements() << " fields\n");

@@ -28,11 +28,9 @@
 #include "llvm/ADT/SmallString.h"
 #include "llvm/IR/DebugInfo.h"
 #include "llvm/IR/LegacyPassManager.h"
-#include "llvm/MC/TargetRegistry.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/raw_ostream.h"
 #include "llvm/Target/TargetMachine.h"
-#include "llvm/Target/TargetOptions.h"
 #include "llvm/Transforms/Utils/Cloning.h"
 #include "llvm/Transforms/Utils/ValueMapper.h"
 
@@ -60,11 +58,10 @@ Error failure(const Twine &Message) {
 Expected<std::unique_ptr<TargetMachine>> targetMachineFor(const Module &M) {
   const std::string Triple = compat::tripleName(M);
   std::string Message;
-  const Target *T = TargetRegistry::lookupTarget(Triple, Message);
+  const Target *T = compat::lookupTarget(M, Message);
   if (!T)
     return failure("no code generator for " + Triple + ": " + Message);
-  std::unique_ptr<TargetMachine> TM(
-      T->createTargetMachine(Triple, "generic", "", TargetOptions(), {}));
+  std::unique_ptr<TargetMachine> TM(compat::createTargetMachine(*T, M));
   if (!TM)
     return failure("cannot create a code generator for " + Triple);
   return TM;

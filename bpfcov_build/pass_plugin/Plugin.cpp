@@ -25,12 +25,11 @@
 //
 //===----------------------------------------------------------------------===//
 #include "BPFCov.h"
-#include "Compat.h"
+#include "Compat.h" // and the pass-plugin interface, wherever this LLVM has it
 
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Config/llvm-config.h"
 #include "llvm/Passes/PassBuilder.h"
-#include "llvm/Passes/PassPlugin.h"
 #include "llvm/ProfileData/InstrProf.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"

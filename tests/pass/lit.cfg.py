@@ -18,16 +18,19 @@ Substitutions:
   %clang        clang-N
   %opt          opt-N -load-pass-plugin=<plugin>
   %llc          llc-N
-  %readelf      llvm-readelf-N (llvm-readelf-19 when N has none)
+  %readelf      llvm-readelf-N
   %objdump      llvm-objdump-N
   %plugin       the plugin's path (for clang -fpass-plugin=)
   %llvm_major   N
+  %raw_version  the raw profile version LLVM N writes (INSTR_PROF_RAW_VERSION of its
+                own llvm/ProfileData/InstrProfData.inc)
   %bpftool      bpftool (optional, see the bpftool feature)
   FileCheck     FileCheck-N
 
 Features, for REQUIRES / UNSUPPORTED / %if:
   llvm-N            the major under test
   llvm-ge-K         for every K from 14 up to N ("LLVM >= K")
+  raw-V             LLVM N writes raw profile version V (its data record layout)
   bpftool           bpftool is installed (it reads BTF from an object file)
 """
 
@@ -116,10 +119,25 @@ clang = tool("clang")
 opt = tool("opt")
 llc = tool("llc")
 filecheck = tool("FileCheck")
-readelf = tool("llvm-readelf", fallback="llvm-readelf-19")
+readelf = tool("llvm-readelf")
 objdump = tool("llvm-objdump")
 # Optional: BTF checks that need it use %if bpftool.
 bpftool = shutil.which("bpftool") or shutil.which("/usr/sbin/bpftool")
+
+# The raw profile version, from the headers of this LLVM (llvm-N-dev, which the
+# plugin was built with).
+include_dir = subprocess.run(
+    [tool("llvm-config"), "--includedir"], capture_output=True, text=True, check=True
+).stdout.strip()
+instrprof_data = os.path.join(include_dir, "llvm", "ProfileData", "InstrProfData.inc")
+try:
+    with open(instrprof_data) as header:
+        found = re.search(r"^#define INSTR_PROF_RAW_VERSION (\d+)$", header.read(), re.MULTILINE)
+except OSError as e:
+    lit_config.fatal(f"tests/pass: cannot read {instrprof_data}: {e.strerror}")
+if not found:
+    lit_config.fatal(f"tests/pass: {instrprof_data} defines no INSTR_PROF_RAW_VERSION")
+raw_version = int(found.group(1))
 
 # <linux/bpf.h> includes <asm/types.h>, which Debian keeps under the
 # multiarch directory; -target bpf does not look there by itself.
@@ -149,10 +167,12 @@ config.substitutions.append(("%readelf", readelf))
 config.substitutions.append(("%objdump", objdump))
 config.substitutions.append(("%plugin", plugin))
 config.substitutions.append(("%llvm_major", str(llvm_major)))
+config.substitutions.append(("%raw_version", str(raw_version)))
 config.substitutions.append(("%bpftool", bpftool or "bpftool"))
 config.substitutions.append((r"(?<![-\w/.])FileCheck(?![-\w.])", filecheck))
 
 config.available_features.add(f"llvm-{llvm_major}")
+config.available_features.add(f"raw-{raw_version}")
 if bpftool:
     config.available_features.add("bpftool")
 for k in range(MIN_LLVM, llvm_major + 1):

@@ -1,6 +1,6 @@
 // RUN: %clang_bpf -S -emit-llvm %s -o %t.ll
 // RUN: %opt -passes=bpf-cov -S %t.ll -o %t.out.ll
-// RUN: FileCheck %s --input-file=%t.out.ll --check-prefixes=CHECK%if llvm-ge-18 %{,BITMAP%}
+// RUN: FileCheck %s --input-file=%t.out.ll --check-prefixes=CHECK%if llvm-ge-18 %{,BITMAP%}%if raw-9 %{,TAIL%}%if raw-11 %{,UNIFORM%}
 // RUN: cat %t.ll %t.out.ll | FileCheck %s --check-prefix=COPY
 //
 // Loadable mode removes every __profd_ record (a struct holding relocations)
@@ -10,7 +10,10 @@
 // counters in .data.profc: 0 for the first function, then the size of the
 // counters before it. Host pointers (FunctionPointer, Values) become 0, the
 // other fields keep clang's values (COPY checks NameRef and FuncHash against
-// the record in the input). BitmapPtr / NumBitmapBytes exist from LLVM 18.
+// the record in the input). BitmapPtr / NumBitmapBytes exist from LLVM 18;
+// LLVM 18's record ends in 4 bytes of padding, written out as
+// __profd_<fn>_TailPadding (TAIL); LLVM 23 adds UniformCounterPtr (of GPU
+// offload targets, 0 here) and OffloadDeviceWaveSize (UNIFORM).
 
 // 3 counters: the function, two `if`s.
 int first(int x) {
@@ -39,30 +42,39 @@ int third(int x) {
 // CHECK:       {{^}}@__profd_first_NameRef = dso_local constant i64 {{-?[0-9]+}}, section ".rodata.profd", align 8,
 // CHECK-NEXT:  {{^}}@__profd_first_FuncHash = dso_local constant i64 {{-?[0-9]+}}, section ".rodata.profd", align 8,
 // CHECK-NEXT:  {{^}}@__profd_first_CounterPtr = dso_local constant i64 0, section ".rodata.profd", align 8,
+// UNIFORM-NEXT: {{^}}@__profd_first_UniformCounterPtr = dso_local constant i64 0, section ".rodata.profd", align 8,
 // BITMAP-NEXT: {{^}}@__profd_first_BitmapPtr = dso_local constant i64 0, section ".rodata.profd", align 8,
 // CHECK-NEXT:  {{^}}@__profd_first_FunctionPointer = dso_local constant i64 0, section ".rodata.profd", align 8,
 // CHECK-NEXT:  {{^}}@__profd_first_Values = dso_local constant i64 0, section ".rodata.profd", align 8,
 // CHECK-NEXT:  {{^}}@__profd_first_NumCounters = dso_local constant i32 3, section ".rodata.profd", align 4,
 // CHECK-NEXT:  {{^}}@__profd_first_NumValueSites = dso_local constant [{{[0-9]+}} x i16] zeroinitializer, section ".rodata.profd", align 2,
+// UNIFORM-NEXT: {{^}}@__profd_first_OffloadDeviceWaveSize = dso_local constant i16 0, section ".rodata.profd", align 2,
 // BITMAP-NEXT: {{^}}@__profd_first_NumBitmapBytes = dso_local constant i32 0, section ".rodata.profd", align 4,
+// TAIL-NEXT:   {{^}}@__profd_first_TailPadding = dso_local constant [4 x i8] zeroinitializer, section ".rodata.profd", align 1,
 // CHECK-NEXT:  {{^}}@__profd_second_NameRef = dso_local constant i64 {{-?[0-9]+}}, section ".rodata.profd", align 8,
 // CHECK-NEXT:  {{^}}@__profd_second_FuncHash = dso_local constant i64 {{-?[0-9]+}}, section ".rodata.profd", align 8,
 // CHECK-NEXT:  {{^}}@__profd_second_CounterPtr = dso_local constant i64 24, section ".rodata.profd", align 8,
+// UNIFORM-NEXT: {{^}}@__profd_second_UniformCounterPtr = dso_local constant i64 0, section ".rodata.profd", align 8,
 // BITMAP-NEXT: {{^}}@__profd_second_BitmapPtr = dso_local constant i64 0, section ".rodata.profd", align 8,
 // CHECK-NEXT:  {{^}}@__profd_second_FunctionPointer = dso_local constant i64 0, section ".rodata.profd", align 8,
 // CHECK-NEXT:  {{^}}@__profd_second_Values = dso_local constant i64 0, section ".rodata.profd", align 8,
 // CHECK-NEXT:  {{^}}@__profd_second_NumCounters = dso_local constant i32 1, section ".rodata.profd", align 4,
 // CHECK-NEXT:  {{^}}@__profd_second_NumValueSites = dso_local constant [{{[0-9]+}} x i16] zeroinitializer, section ".rodata.profd", align 2,
+// UNIFORM-NEXT: {{^}}@__profd_second_OffloadDeviceWaveSize = dso_local constant i16 0, section ".rodata.profd", align 2,
 // BITMAP-NEXT: {{^}}@__profd_second_NumBitmapBytes = dso_local constant i32 0, section ".rodata.profd", align 4,
+// TAIL-NEXT:   {{^}}@__profd_second_TailPadding = dso_local constant [4 x i8] zeroinitializer, section ".rodata.profd", align 1,
 // CHECK-NEXT:  {{^}}@__profd_third_NameRef = dso_local constant i64 {{-?[0-9]+}}, section ".rodata.profd", align 8,
 // CHECK-NEXT:  {{^}}@__profd_third_FuncHash = dso_local constant i64 {{-?[0-9]+}}, section ".rodata.profd", align 8,
 // CHECK-NEXT:  {{^}}@__profd_third_CounterPtr = dso_local constant i64 32, section ".rodata.profd", align 8,
+// UNIFORM-NEXT: {{^}}@__profd_third_UniformCounterPtr = dso_local constant i64 0, section ".rodata.profd", align 8,
 // BITMAP-NEXT: {{^}}@__profd_third_BitmapPtr = dso_local constant i64 0, section ".rodata.profd", align 8,
 // CHECK-NEXT:  {{^}}@__profd_third_FunctionPointer = dso_local constant i64 0, section ".rodata.profd", align 8,
 // CHECK-NEXT:  {{^}}@__profd_third_Values = dso_local constant i64 0, section ".rodata.profd", align 8,
 // CHECK-NEXT:  {{^}}@__profd_third_NumCounters = dso_local constant i32 2, section ".rodata.profd", align 4,
 // CHECK-NEXT:  {{^}}@__profd_third_NumValueSites = dso_local constant [{{[0-9]+}} x i16] zeroinitializer, section ".rodata.profd", align 2,
+// UNIFORM-NEXT: {{^}}@__profd_third_OffloadDeviceWaveSize = dso_local constant i16 0, section ".rodata.profd", align 2,
 // BITMAP-NEXT: {{^}}@__profd_third_NumBitmapBytes = dso_local constant i32 0, section ".rodata.profd", align 4,
+// TAIL-NEXT:   {{^}}@__profd_third_TailPadding = dso_local constant [4 x i8] zeroinitializer, section ".rodata.profd", align 1,
 // CHECK-NOT: @__profd_{{[a-z]+}} =
 // CHECK-NOT: __llvm_prf_data
 

@@ -1,6 +1,6 @@
 // RUN: %clang_bpf -S -emit-llvm %s -o %t.ll
 // RUN: %opt -passes='bpf-cov<loadable;object=2f6275696c642f6d79206f626a732f70726f672e6270662e6f626a>' -S %t.ll -o %t.out.ll
-// RUN: cat %t.ll %t.out.ll | FileCheck %s -DMAJOR=%llvm_major --check-prefixes=CHECK,%if llvm-ge-19 %{RAW10%} %else %{%if llvm-ge-18 %{RAW9%} %else %{RAW8%}%}
+// RUN: cat %t.ll %t.out.ll | FileCheck %s -DMAJOR=%llvm_major -DRAW=%raw_version
 // RUN: FileCheck %s --check-prefix=GONE --input-file=%t.out.ll
 // RUN: %llc -march=bpf -filetype=obj %t.out.ll -o %t.o
 // RUN: %readelf -S -s %t.o | FileCheck %s --check-prefix=OBJ
@@ -8,7 +8,7 @@
 //
 // Loadable mode fills .rodata.covmap with what the runtime needs to know about
 // the object, in this order: __bpfcov_raw_version (u64, the raw profile version
-// this LLVM's llvm-profdata reads: 8 on LLVM 14-17, 9 on 18, 10 on 19),
+// this LLVM's llvm-profdata reads, as its InstrProfData.inc defines it),
 // __bpfcov_llvm_major (u32), __bpfcov_covmap_size (u32, the byte size of what
 // follows), __bpfcov_covmap (clang's __llvm_coverage_mapping, header and
 // filenames unchanged, 8-aligned) and __bpfcov_object_path (the NUL-terminated
@@ -22,9 +22,7 @@ int prog(int x) { return x > 2 ? x : 2; }
 // CHECK: {{^}}@__llvm_coverage_mapping = private constant { { i32, i32, i32, i32 }, {{\[}}[[#FILENAMES:]] x i8] } { { i32, i32, i32, i32 } { i32 0, i32 {{[0-9]+}}, i32 0, i32 [[#COVVERSION:]] }, [{{[0-9]+}} x i8] [[FILENAME_BYTES:c".*"]] }, section "__llvm_covmap", align 8
 
 // The output.
-// RAW8:       {{^}}@__bpfcov_raw_version = internal constant i64 8, section ".rodata.covmap", align 8, !dbg
-// RAW9:       {{^}}@__bpfcov_raw_version = internal constant i64 9, section ".rodata.covmap", align 8, !dbg
-// RAW10:      {{^}}@__bpfcov_raw_version = internal constant i64 10, section ".rodata.covmap", align 8, !dbg
+// CHECK:      {{^}}@__bpfcov_raw_version = internal constant i64 [[RAW]], section ".rodata.covmap", align 8, !dbg
 // CHECK-NEXT: {{^}}@__bpfcov_llvm_major = internal constant i32 [[MAJOR]], section ".rodata.covmap", align 4, !dbg
 // CHECK-NEXT: {{^}}@__bpfcov_covmap_size = internal constant i32 [[#mul(div(FILENAMES+16+3,4),4)]], section ".rodata.covmap", align 4, !dbg
 // CHECK-NEXT: {{^}}@__bpfcov_object_id = internal constant i64 {{-?[0-9]+}}, section ".rodata.covmap", align 8, !dbg
