@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 from typing import TYPE_CHECKING
 
@@ -39,3 +40,16 @@ def test_installed_llvm_configures(tmp_path: Path) -> None:
     result = configure(tmp_path, "")
     assert result.returncode == 0, result.stderr
     assert "bpfcov: building the pass plugin for LLVM" in result.stdout
+
+
+def test_majors_come_from_the_environment_too(tmp_path: Path) -> None:
+    # What `BPFCOV_LLVM_MAJORS="..." pip install .` relies on: no -D, only the environment.
+    result = subprocess.run(
+        ["cmake", "-S", ROOT, "-B", tmp_path / "build"],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "BPFCOV_LLVM_MAJORS": "37 38"},
+    )
+    assert result.returncode != 0
+    assert "bpfcov: LLVM 37 development files not found" in result.stderr
