@@ -253,7 +253,7 @@ if [[ ! -f $stamp || $(<"$stamp") != "$want" ]]; then
   # The build tree lives in the virtualenv, so that virtualenvs of one checkout for
   # different machines (scripts/userland.sh) never share one.
   BPFCOV_LLVM_MAJORS=$majors PIP_NO_INPUT=1 "$py" -m pip install -q --disable-pip-version-check \
-    -Cbuild-dir="$venv/build/{wheel_tag}" '.[test]' \
+    --config-settings=build-dir="$venv/build/{wheel_tag}" '.[test]' \
     >"$tmp/pip.log" 2>&1 || fail "pip install '.[test]' failed" "$tmp/pip.log"
   echo "$want" >"$stamp"
   packaged_majors >/dev/null # caches the list in the new virtualenv
