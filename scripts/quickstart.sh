@@ -6,7 +6,9 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 bash scripts/setup.sh
-PATH="$PWD/.venv/bin:$PATH"
+venv=${BPFCOV_VENV:-.venv}
+[[ $venv == /* ]] || venv=$PWD/$venv
+PATH="$venv/bin:$PATH"
 
 out=out/quickstart
 rm -rf "$out" && mkdir -p "$out"

@@ -1,23 +1,44 @@
 #!/usr/bin/env bash
-# Sets up everything bpfcov needs to be built and tested on Debian 12 (bookworm):
-#   1. system packages (LLVM/clang for every major in BPFCOV_LLVM_MAJORS, libbpf, ...)
-#   2. a virtualenv at <repo>/.venv with `pip install '.[test]'` (which compiles the
-#      pass plugin for every installed LLVM major), redone only when its inputs change
+# Sets up everything bpfcov needs to be built and tested, on Debian (12 bookworm, 13 trixie,
+# sid) or Ubuntu:
+#   1. system packages: clang and LLVM (with development files, tools and the host profiling
+#      runtime) for every LLVM major >= 14 that this machine's apt sources package, or for
+#      those in BPFCOV_LLVM_MAJORS ("14 19"); libbpf, bpftool, ...
+#   2. a virtualenv (BPFCOV_VENV, default <repo>/.venv) with `pip install '.[test]'`, which
+#      compiles the pass plugin for exactly those majors; redone only when its inputs change
 #   3. bpffs at /sys/fs/bpf and tracefs at /sys/kernel/tracing
 # Idempotent; a re-run on a set-up machine prints one line and takes well under a second.
+#
+#   bash scripts/setup.sh                    set up
+#   bash scripts/setup.sh --packaged-majors  only print the LLVM majors (>= 14) that the apt
+#                                            sources here package, installed or not
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 repo=$(pwd)
 
-majors=${BPFCOV_LLVM_MAJORS:-14 15 16 19}
-majors=${majors//;/ }
-for major in $majors; do
-  if [[ ! $major =~ ^[0-9]+$ ]]; then
-    echo "bpfcov: BPFCOV_LLVM_MAJORS must list LLVM major versions (e.g. \"14 19\"), got \"$major\"" >&2
+min_llvm=14
+only_list=false
+case ${1-} in
+  "") ;;
+  --packaged-majors) only_list=true ;;
+  *) echo "bpfcov: setup.sh takes no arguments but --packaged-majors, got \"$1\"" >&2; exit 1 ;;
+esac
+
+requested=${BPFCOV_LLVM_MAJORS-}
+requested=${requested//;/ }
+for major in $requested; do
+  if [[ ! $major =~ ^[0-9]+$ ]] || ((10#$major < min_llvm)); then
+    echo "bpfcov: BPFCOV_LLVM_MAJORS must list LLVM majors $min_llvm or newer (e.g. \"14 19\"), got \"$major\"" >&2
     exit 1
   fi
 done
+requested=$(printf '%s\n' $requested | sort -nu | tr '\n' ' ')
+requested=${requested% }
+
+venv=${BPFCOV_VENV:-$repo/.venv}
+[[ $venv == /* ]] || venv=$repo/$venv
+venv_name=${venv#"$repo"/}
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -40,53 +61,161 @@ as_root() {
   fi
 }
 
-# --- 1. system packages ----------------------------------------------------------------
-packages=()
-for major in $majors; do
-  packages+=("clang-$major" "llvm-$major" "llvm-$major-dev" "llvm-$major-tools")
-  # The host profiling runtime (the tests' reference): its own package, except
-  # for LLVM 15, whose Debian packaging keeps it in libclang-common-15-dev.
-  if [[ $major == 15 ]]; then
-    packages+=("libclang-common-$major-dev")
-  else
-    packages+=("libclang-rt-$major-dev")
-  fi
-done
-# chromium: a test renders the HTML report as a browser shows it; lcov: genhtml
-# reads the LCOV report in a test
-packages+=(libbpf-dev bpftool linux-libc-dev gcc make cmake ninja-build chromium lcov
-  python3 python3-venv python3-pip zlib1g-dev libzstd-dev libelf-dev pkg-config git)
+apt_get() { # waits for another apt or dpkg to finish rather than failing at once
+  as_root env DEBIAN_FRONTEND=noninteractive \
+    apt-get -o DPkg::Lock::Timeout=600 -o Acquire::Retries=3 "$@"
+}
 
-# One dpkg-query for all of them; unknown packages print nothing (and make it fail).
-installed=$(dpkg-query -W -f='${Package} ${Status}\n' "${packages[@]}" 2>/dev/null || true)
-missing=()
-for pkg in "${packages[@]}"; do
-  if ! grep -qx "$pkg install ok installed" <<<"$installed"; then
-    missing+=("$pkg")
+# --- 1. system packages ----------------------------------------------------------------
+# The packages of LLVM N. The host profiling runtime (the tests' reference) is in
+# libclang-rt-N-dev, or where that is not packaged (LLVM 15 on Debian 12), in
+# libclang-common-N-dev.
+add_llvm_packages() { # add_llvm_packages <array name> <major> [rt-package]
+  local -n to=$1
+  to+=("clang-$2" "llvm-$2" "llvm-$2-dev" "llvm-$2-tools" "${3:-libclang-rt-$2-dev}")
+}
+
+# The state of the apt lists; the packaged majors are worked out again only when it changes
+# (apt-cache can take seconds where its binary cache is disabled, as in Docker images).
+apt_state() {
+  { stat -c '%n %s %Y' /etc/apt/sources.list /etc/apt/sources.list.d/* \
+    /var/lib/apt/lists/*Packages* /var/lib/apt/lists/*Release 2>/dev/null || true; } \
+    | sha256sum | cut -d' ' -f1
+}
+majors_cache=$venv/.bpfcov-packaged-majors
+
+# Prints "N rt-package" for every major >= 14 that apt can install whole.
+packaged_majors() {
+  local state names policy major rt
+  state=$(apt_state)
+  if [[ -f $majors_cache ]]; then
+    local line first=""
+    { read -r first; [[ $first == "$state" ]] && while read -r line; do echo "$line"; done; } <"$majors_cache"
+    [[ $first == "$state" ]] && return
   fi
-done
+  names=$(apt-cache pkgnames clang- 2>/dev/null | sed -n 's/^clang-\([0-9]\+\)$/\1/p' | sort -n)
+  names=$(awk -v min="$min_llvm" '$1 >= min' <<<"$names")
+  local wanted=()
+  for major in $names; do
+    add_llvm_packages wanted "$major" "libclang-common-$major-dev"
+    wanted+=("libclang-rt-$major-dev")
+  done
+  # Package name -> candidate version, "(none)" when nothing installable.
+  policy=""
+  if [[ ${#wanted[@]} -gt 0 ]]; then
+    policy=$(apt-cache policy "${wanted[@]}" 2>/dev/null \
+      | awk '/^[^ ].*:$/ { pkg = substr($0, 1, length($0) - 1) }
+             /^  Candidate:/ { print pkg, $2 }')
+  fi
+  has() { awk -v p="$1" '$1 == p && $2 != "(none)" { found = 1 } END { exit !found }' <<<"$policy"; }
+  {
+    for major in $names; do
+      if has "libclang-rt-$major-dev"; then rt=libclang-rt-$major-dev
+      elif has "libclang-common-$major-dev"; then rt=libclang-common-$major-dev
+      else continue
+      fi
+      local ok=true pkg need=()
+      add_llvm_packages need "$major" "$rt"
+      for pkg in "${need[@]}"; do
+        has "$pkg" || ok=false
+      done
+      if $ok; then echo "$major $rt"; fi
+    done
+  } >"$tmp/packaged"
+  if [[ -d $venv ]]; then
+    { echo "$state"; cat "$tmp/packaged"; } >"$majors_cache.tmp" && mv "$majors_cache.tmp" "$majors_cache"
+  fi
+  cat "$tmp/packaged"
+}
+
+# A machine that never ran apt-get update (a fresh container) has empty lists.
+ensure_lists() {
+  if ! compgen -G '/var/lib/apt/lists/*Packages*' >/dev/null; then
+    apt_get update -qq >"$tmp/apt.log" 2>&1 || fail "apt-get update failed" "$tmp/apt.log"
+  fi
+}
+
+if $only_list; then
+  ensure_lists
+  packaged_majors | cut -d' ' -f1 | tr '\n' ' ' | sed 's/ $//'
+  echo
+  exit 0
+fi
+
+# Chooses the majors and their packages from the packaged list in $tmp/chosen-from;
+# a major asked for but not packaged is one line naming it and those that are.
+choose() {
+  local major rt list=""
+  local -A rt_of=()
+  while read -r major rt; do
+    rt_of[$major]=$rt
+    list+="${list:+ }$major"
+  done <"$tmp/chosen-from"
+  if [[ -n $requested ]]; then
+    for major in $requested; do
+      [[ -n ${rt_of[$major]-} ]] \
+        || fail "LLVM $major is not packaged by this machine's apt sources (packaged: ${list:-none}); set BPFCOV_LLVM_MAJORS to some of those, or add an apt source that has it"
+    done
+    majors=$requested
+  else
+    [[ -n $list ]] || fail "no LLVM $min_llvm or newer is packaged by this machine's apt sources; add an apt source that has clang-N and llvm-N-dev"
+    majors=$list
+  fi
+  packages=()
+  for major in $majors; do
+    add_llvm_packages packages "$major" "${rt_of[$major]}"
+  done
+  # chromium: a test renders the HTML report as a browser shows it; lcov: genhtml
+  # reads the LCOV report in a test
+  packages+=(libbpf-dev bpftool linux-libc-dev gcc g++ make cmake ninja-build chromium lcov
+    python3 python3-venv python3-pip zlib1g-dev libzstd-dev libelf-dev pkgconf git)
+}
+
+# Fills `missing` with the packages not installed; $tmp/dpkg gets "name version status".
+find_missing() {
+  local pkg version status
+  local -A ok=()
+  # One dpkg-query for all of them; unknown packages print nothing (and make it fail).
+  dpkg-query -W -f='${Package} ${Version} ${Status}\n' "${packages[@]}" >"$tmp/dpkg" 2>/dev/null || true
+  while read -r pkg version status; do
+    [[ $status == "install ok installed" ]] && ok[$pkg]=1
+  done <"$tmp/dpkg"
+  missing=()
+  for pkg in "${packages[@]}"; do
+    [[ -n ${ok[$pkg]-} ]] || missing+=("$pkg")
+  done
+}
+
+ensure_lists
+packaged_majors >"$tmp/chosen-from"
+choose
+find_missing
 
 if [[ ${#missing[@]} -gt 0 ]]; then
+  apt_get update -qq >"$tmp/apt.log" 2>&1 || fail "apt-get update failed" "$tmp/apt.log"
+  rm -f "$majors_cache"
+  packaged_majors >"$tmp/chosen-from"
+  choose
+  find_missing
   echo "bpfcov: installing ${missing[*]}"
-  as_root apt-get update -qq >"$tmp/apt.log" 2>&1 || fail "apt-get update failed" "$tmp/apt.log"
+  apt-cache policy "${missing[@]}" 2>/dev/null \
+    | awk '/^[^ ].*:$/ { pkg = substr($0, 1, length($0) - 1) }
+           /^  Candidate:/ && $2 != "(none)" { print pkg }' >"$tmp/installable"
   for pkg in "${missing[@]}"; do
-    candidate=$(apt-cache policy "$pkg" 2>/dev/null | sed -n 's/^ *Candidate: *//p')
-    if [[ -z $candidate || $candidate == "(none)" ]]; then
-      fail "package $pkg could not be found in the configured apt sources"
-    fi
+    grep -qx "$pkg" "$tmp/installable" \
+      || fail "package $pkg could not be found in the configured apt sources"
   done
-  as_root env DEBIAN_FRONTEND=noninteractive \
-    apt-get install -y -qq --no-install-recommends "${missing[@]}" >>"$tmp/apt.log" 2>&1 \
+  apt_get install -y -qq --no-install-recommends "${missing[@]}" >>"$tmp/apt.log" 2>&1 \
     || fail "apt-get install ${missing[*]} failed" "$tmp/apt.log"
+  find_missing
 fi
 
 # --- 2. virtualenv and the bpfcov package ------------------------------------------------
-venv=$repo/.venv
 py=$venv/bin/python
 stamp=$venv/.bpfcov-stamp
 
 if [[ -e $venv ]] && ! "$py" -c '' >/dev/null 2>&1; then
-  echo "bpfcov: .venv is broken (its Python is gone?); recreating it"
+  echo "bpfcov: $venv_name is broken (its Python is gone?); recreating it"
   rm -rf "$venv"
 fi
 
@@ -100,29 +229,34 @@ if [[ ! -e $venv ]]; then
     fi
   done < <(type -ap python3)
   [[ -n $base ]] || fail "no python3 (>= 3.11) with venv and ensurepip on PATH"
-  echo "bpfcov: creating .venv with $base"
+  echo "bpfcov: creating $venv_name with $base"
   "$base" -m venv "$venv" >"$tmp/venv.log" 2>&1 \
-    || { rm -rf "$venv"; fail "creating .venv with $base failed" "$tmp/venv.log"; }
+    || { rm -rf "$venv"; fail "creating $venv_name with $base failed" "$tmp/venv.log"; }
 fi
 
-# Everything that goes into the installed package. pyvenv.cfg covers the Python it runs on.
+# Everything that goes into the installed package: the majors and the versions of their
+# packages, the sources; pyvenv.cfg covers the Python it runs on.
 inputs_hash() {
   {
-    echo "extras: test"
+    echo "extras: test; LLVM $majors"
+    grep "^llvm-[0-9]*-dev " "$tmp/dpkg"
     sha256sum pyproject.toml CMakeLists.txt "$venv/pyvenv.cfg"
     find bpfcov_build -type f ! -name '*.pyc' ! -path '*/__pycache__/*' -print0 \
       | LC_ALL=C sort -z | xargs -0 -r sha256sum
-    ls /usr/lib/llvm-*/include/llvm/{Passes,Plugins}/PassPlugin.h 2>/dev/null || true
   } | sha256sum | cut -d' ' -f1
 }
 want=$(inputs_hash)
 
 if [[ ! -f $stamp || $(<"$stamp") != "$want" ]]; then
-  echo "bpfcov: building and installing bpfcov into .venv (compiles the LLVM pass plugins)"
+  echo "bpfcov: building and installing bpfcov into $venv_name (compiles the pass plugin for LLVM $majors)"
   rm -f "$stamp"
-  PIP_NO_INPUT=1 "$py" -m pip install -q --disable-pip-version-check '.[test]' \
+  # The build tree lives in the virtualenv, so that virtualenvs of one checkout for
+  # different machines (scripts/userland.sh) never share one.
+  BPFCOV_LLVM_MAJORS=$majors PIP_NO_INPUT=1 "$py" -m pip install -q --disable-pip-version-check \
+    --config-settings=build-dir="$venv/build/{wheel_tag}" '.[test]' \
     >"$tmp/pip.log" 2>&1 || fail "pip install '.[test]' failed" "$tmp/pip.log"
   echo "$want" >"$stamp"
+  packaged_majors >/dev/null # caches the list in the new virtualenv
 fi
 
 # --- 3. bpffs and tracefs ---------------------------------------------------------------------
@@ -144,4 +278,4 @@ for dir in "$venv"/lib/python3*/site-packages/bpfcov_build/plugins/llvm-*/; do
   built+=("${dir##*/llvm-}")
 done
 mapfile -t built < <(printf '%s\n' "${built[@]}" | sort -n)
-echo "bpfcov: set up (.venv, LLVM ${built[*]:-none})"
+echo "bpfcov: set up ($venv_name, LLVM ${built[*]:-none})"

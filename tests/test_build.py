@@ -101,3 +101,16 @@ def test_unusable_development_files_are_named(
     assert str(err.value).endswith(
         f"; its development files could not build one ({cause}); fix that, then reinstall bpfcov"
     )
+
+
+def test_majors_come_from_the_environment_too(tmp_path: Path) -> None:
+    # What `BPFCOV_LLVM_MAJORS="..." pip install .` relies on: no -D, only the environment.
+    result = subprocess.run(
+        ["cmake", "-S", ROOT, "-B", tmp_path / "build"],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "BPFCOV_LLVM_MAJORS": "37 38"},
+    )
+    assert result.returncode != 0
+    assert "bpfcov: LLVM 37 development files not found" in result.stderr

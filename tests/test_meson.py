@@ -290,7 +290,8 @@ def test_python_package_with_coverage(tmp_path: Path) -> None:
     assert subprocess.run([demo, "--mapping-object"], capture_output=True, check=False).returncode
     assert "packets, 1 run(s) each" in run(demo)  # the built-in packets, in the kernel
 
-    run(*pip, "-Csetup-args=-Dbpf_coverage=true")
+    # The long form: Debian 12's pip (23.0) has no -C.
+    run(*pip, "--config-settings=setup-args=-Dbpf_coverage=true")
     obj = Path(run(demo, "--object").strip())
     mapping = Path(run(demo, "--mapping-object").strip())
     assert obj.parent == mapping.parent == site / "xdp_demo"

@@ -1,7 +1,7 @@
 """xdp-demo: an XDP program shipped in a Python package and run in the kernel.
 
 The package holds ``xdp_parser.bpf.o``, built by Meson when the wheel was built
-(by ``bpfcov-cc`` with ``-Csetup-args=-Dbpf_coverage=true``, which adds
+(by ``bpfcov-cc`` with ``--config-settings=setup-args=-Dbpf_coverage=true``, which adds
 ``xdp_parser.bpf.obj``, the mapping object ``bpfcov out`` and ``llvm-cov`` read).
 """
 
