@@ -72,6 +72,7 @@ bool makeMappingModule(Module &M) {
 }
 
 PreservedAnalyses MappingPass::run(Module &M, ModuleAnalysisManager &) {
+  prepareModule(M);
   return makeMappingModule(M) ? PreservedAnalyses::none()
                               : PreservedAnalyses::all();
 }
