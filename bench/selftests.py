@@ -366,6 +366,8 @@ class Summary:
     cov_flags: list[str]
     programs: list[Program] = field(default_factory=list)
     plain_build_failures: dict[str, str] = field(default_factory=dict)
+    #: The programs of objects whose jumps did not fit at -mcpu=v3, built at -mcpu=v4.
+    v4: dict[str, Verdict] = field(default_factory=dict)
 
 
 def cause_of(error: str, naked: bool) -> str:
@@ -414,6 +416,9 @@ def print_report(s: Summary) -> None:
             f"median {statistics.median(ratios):.2f}x, p90 {percentile(ratios, 0.9):.2f}x, "
             f"max {max(ratios):.2f}x ({worst.object}/{worst.name})"
         )
+    if s.v4:
+        v4_ok = sum(v.ok for v in s.v4.values())
+        print(f"jumps out of range at -mcpu=v3, built at -mcpu=v4: {v4_ok} of {len(s.v4)} verify")
     if s.plain_build_failures:
         print(f"\n(plain clang does not build {len(s.plain_build_failures)} files; left out)")
 
@@ -525,6 +530,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     for p in summary.programs:
         if p.plain.ok and not (p.cov and p.cov.ok):
             p.cause = cause_of(p.cov_error, p.naked)
+
+    far = [src for src in sources if "-mcpu=v4" in cov[src.name].error]
+    if far:
+        log(f"{len(far)} files again at -mcpu=v4")
+        v4_flags = {
+            n: [f.replace("-mcpu=v3", "-mcpu=v4") for f in c] for n, c in commands(cov_cc).items()
+        }
+        v4 = compile_all(far, cov_dir / "v4", v4_flags, args.jobs, fresh=args.fresh)
+        v4_objects = [cov_dir / "v4" / (s.stem + ".bpf.o") for s in far if v4[s.name].ok]
+        summary.v4 = {f"{o}/{p}": v for (o, p), v in verify(tools, v4_objects, args.jobs).items()}
 
     out_dir = work / "results"
     out_dir.mkdir(exist_ok=True)
