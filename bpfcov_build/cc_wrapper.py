@@ -30,6 +30,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple, NoReturn
 
+from bpfcov_build import jumps as _jumps
 from bpfcov_build import toolchain
 from bpfcov_build.errors import BpfcovError
 
@@ -342,19 +343,151 @@ def _exec_clang(chain: toolchain.Toolchain, args: list[str]) -> NoReturn:
 
 
 def _compile(chain: toolchain.Toolchain, args: list[str], compile_: Compile) -> int:
-    """Compiles every source of ``compile_``; execs clang when there is one."""
+    """Compiles every source of ``compile_``; execs clang when nothing can need a word."""
     if len(compile_.sources) == 1:
         cmd, env = _instrumented(chain, args, compile_.object_for(compile_.sources[0]))
-        os.execve(cmd[0], cmd, env)  # noqa: S606 - clang, as asked
-    import subprocess
-
+        if _has_long_jumps(args):
+            os.execve(cmd[0], cmd, env)  # noqa: S606 - clang, as asked
+        return _run_clang(chain, cmd, env, compile_, compile_.sources[0])
     status = 0
     for source in compile_.sources:
         obj = compile_.object_for(source)
         cmd, env = _instrumented(chain, [*compile_.args, source, "-o", os.fspath(obj)], obj)
-        done = subprocess.run(cmd, env=env, check=False)  # noqa: S603
-        status = status or done.returncode
+        status = status or _run_clang(chain, cmd, env, compile_, source)
     return status
+
+
+def _has_long_jumps(args: Sequence[str]) -> bool:
+    """Whether the last ``-mcpu=`` asks for v4 or newer, whose jumps reach anywhere."""
+    cpus = [a.removeprefix("-mcpu=") for a in args if a.startswith("-mcpu=")]
+    return (
+        bool(cpus)
+        and cpus[-1].startswith("v")
+        and cpus[-1][1:].isdigit()
+        and int(cpus[-1][1:]) >= 4
+    )
+
+
+def _run_clang(
+    chain: toolchain.Toolchain, cmd: list[str], env: dict[str, str], compile_: Compile, source: str
+) -> int:
+    """Runs the instrumented clang; a jump out of range gets one line instead of a crash report.
+
+    clang's messages are passed on as clang wrote them (with colours when our
+    stderr is a terminal), once clang is done.
+    """
+    import signal
+    import subprocess
+
+    if sys.stderr.isatty() and not any(
+        a.startswith(("-fcolor-diagnostics", "-fno-color-diagnostics", "-fdiagnostics-color"))
+        for a in cmd
+    ):
+        cmd = [*cmd, "-fcolor-diagnostics"]
+    proc = subprocess.Popen(cmd, env=env, stderr=subprocess.PIPE)  # noqa: S603
+
+    def forward(signum: int, _frame: object) -> None:
+        proc.send_signal(signum)
+
+    # ^C reaches clang from the terminal itself; signals sent to us alone are passed on.
+    previous = {sig: signal.signal(sig, forward) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    previous[signal.SIGINT] = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        _, err = proc.communicate()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    if proc.returncode < 0:  # clang died of a signal: so do we
+        sys.stderr.buffer.write(err)
+        sys.stderr.flush()
+        signal.signal(-proc.returncode, signal.SIG_DFL)
+        os.kill(os.getpid(), -proc.returncode)
+    if proc.returncode != 0 and _jumps.BACKEND_MESSAGE.encode() in err:
+        _remove_crash_reproducers(err)
+        raise BpfcovError(
+            _far_jump_message(chain, source, _far_jumps(chain, compile_, source, env))
+        )
+    sys.stderr.buffer.write(err)
+    sys.stderr.flush()
+    obj = compile_.object_for(source)
+    if (
+        proc.returncode == 0
+        and chain.major < _jumps.FIRST_REFUSING_MAJOR
+        and _jumps.longest_function(obj) > _jumps.MAX_FORWARD
+    ):
+        found = _far_jumps(chain, compile_, source, env)
+        if found:
+            obj.unlink()  # what this compile wrote, with jumps that land elsewhere
+            raise BpfcovError(_far_jump_message(chain, source, found))
+    return proc.returncode
+
+
+def _far_jumps(
+    chain: toolchain.Toolchain, compile_: Compile, source: str, env: dict[str, str]
+) -> list[_jumps.FarJump]:
+    """The functions of ``source`` whose jumps do not fit in 16 bits once instrumented.
+
+    The same compile, to assembly this time (where nothing needs to fit), tells.
+    """
+    import subprocess
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="bpfcov-cc-") as tmp:
+        asm = Path(tmp) / "out.s"
+        args = _without_outputs(compile_.args)
+        cmd = [
+            os.fspath(chain.clang), *args, "-S", source, "-o", os.fspath(asm),
+            *_COVERAGE_FLAGS, f"-fpass-plugin={chain.plugin}", "-fno-crash-diagnostics",
+        ]  # fmt: skip
+        env = {k: v for k, v in env.items() if k != MAPPING_OBJECT_ENV}
+        done = subprocess.run(cmd, env=env, capture_output=True, check=False)  # noqa: S603
+        return _jumps.far_jumps(asm.read_text(errors="replace")) if done.returncode == 0 else []
+
+
+def _far_jump_message(chain: toolchain.Toolchain, source: str, found: list[_jumps.FarJump]) -> str:
+    """What to say of a jump out of range: which function, what to do."""
+    where = (
+        ", ".join(f"{j.function}() jumps {abs(j.distance)} instructions" for j in found)
+        or "a jump is farther than that"
+    )
+    fix = (
+        "build with -mcpu=v4 (Linux 6.6 or newer), whose jumps reach anywhere"
+        if chain.major >= 17
+        else f"LLVM {chain.major} has no -mcpu=v4: build with LLVM 17 or newer and -mcpu=v4 "
+        "(Linux 6.6 or newer), whose jumps reach anywhere"
+    )
+    return (
+        f"{source}: once instrumented, {where}; -mcpu=v3 and older reach "
+        f"{_jumps.MAX_FORWARD} instructions; {fix}"
+    )
+
+
+def _remove_crash_reproducers(err: bytes) -> None:
+    """Removes the preprocessed source and script clang wrote for a bug report we replace."""
+    import re
+    import tempfile
+
+    tmp = Path(tempfile.gettempdir()).resolve()
+    for match in re.finditer(rb"diagnostic msg: (\S+\.(?:c|i|sh))$", err, re.M):
+        path = Path(os.fsdecode(match.group(1)))
+        if path.parent.resolve() == tmp:
+            path.unlink(missing_ok=True)
+
+
+def _without_outputs(args: Sequence[str]) -> list[str]:
+    """``args`` without ``-c`` and the dependency-file options (for a second compile)."""
+    out: list[str] = []
+    it = iter(args)
+    for arg in it:
+        if arg in {"-MF", "-MT", "-MQ", "-MJ"}:
+            next(it, None)
+        elif arg in {"-c", "-M", "-MM", "-MD", "-MMD", "-MP", "-MG"} or arg.startswith(
+            ("-MF", "-MT", "-MQ", "-MJ")
+        ):
+            continue
+        else:
+            out.append(arg)
+    return out
 
 
 def main(argv: Sequence[str] | None = None) -> int:

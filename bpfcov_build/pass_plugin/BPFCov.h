@@ -14,8 +14,10 @@
 #define BPFCOV_BPFCOV_H
 
 #include "llvm/ADT/STLFunctionalExtras.h"
+#include "llvm/IR/GlobalVariable.h"
 #include "llvm/IR/Module.h"
 #include "llvm/IR/PassManager.h"
+#include "llvm/Passes/PassBuilder.h"
 #include "llvm/Support/Error.h"
 
 #include <string>
@@ -28,6 +30,23 @@ namespace bpfcov {
 /// symbol. The BPF back end of LLVM 14-16 crashes on the constructor, and
 /// libbpf refuses the undefined hook. Returns whether anything changed.
 bool stripProfileRuntime(llvm::Module &M);
+
+/// Before either mode (FunctionRecords.cpp): naked functions lose their
+/// counter increments, counters, data record and coverage record; the
+/// counters and bitmaps of weak (linkonce) functions are marked object-local
+/// and their FuncHash is mixed with the source file's name. Runs on a module
+/// with its function bodies, before the mapping object is cloned from it;
+/// running it twice changes nothing. Returns whether anything changed.
+bool adjustFunctionRecords(llvm::Module &M);
+
+/// What every object is written from: dropArgumentKeepers, then
+/// adjustFunctionRecords. Returns whether anything changed.
+bool prepareModule(llvm::Module &M);
+
+/// Whether GV (counters or a bitmap) belongs to a definition another object
+/// may also hold, so that its symbols must stay local to the object.
+bool isObjectLocal(const llvm::GlobalVariable &GV);
+void markObjectLocal(llvm::GlobalVariable &GV);
 
 /// Removes the globals for which Remove returns true from llvm.used and
 /// llvm.compiler.used.
@@ -48,6 +67,29 @@ struct LoadablePass : llvm::PassInfoMixin<LoadablePass> {
 
   std::string ObjectPath;
 };
+
+/// Marks every counter access of F as aliasing none of the program's own
+/// memory accesses (CounterScopes.cpp), so that counting does not change
+/// which values the optimiser keeps in registers.
+struct CounterScopesPass : llvm::PassInfoMixin<CounterScopesPass> {
+  llvm::PreservedAnalyses run(llvm::Function &F,
+                              llvm::FunctionAnalysisManager &);
+};
+
+/// Gives every unused parameter of a global function a use that keeps
+/// callers passing the value the source passes (KeepArguments.cpp); run
+/// early in the pipeline, undone by dropArgumentKeepers.
+struct KeepArgumentsPass : llvm::PassInfoMixin<KeepArgumentsPass> {
+  llvm::PreservedAnalyses run(llvm::Module &M, llvm::ModuleAnalysisManager &);
+};
+
+/// Removes what KeepArgumentsPass added. Returns whether anything changed.
+bool dropArgumentKeepers(llvm::Module &M);
+
+/// Registers KeepArgumentsPass and CounterScopesPass early in (and the
+/// latter at the peephole points of) every optimisation pipeline PB builds,
+/// and as bpf-cov-keep-arguments and bpf-cov-scopes for opt.
+void registerCounterScopes(llvm::PassBuilder &PB);
 
 /// Mapping mode: only strips the profiling runtime, so that the coverage
 /// mapping (__llvm_covmap, __llvm_covfun, __llvm_prf_names) stays for

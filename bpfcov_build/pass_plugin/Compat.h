@@ -126,6 +126,16 @@ void atOptimizerLast(llvm::PassBuilder &PB, AddPassesFn AddPasses) {
                   auto...) { AddPasses(MPM); });
 }
 
+/// Has AddPasses(MPM) add passes where every optimisation pipeline PB builds
+/// starts simplifying (after clang lowers the counters). LLVM 20 gave this
+/// callback a ThinOrFullLTOPhase parameter, as it did OptimizerLast's.
+template <typename AddPassesFn>
+void atEarlySimplification(llvm::PassBuilder &PB, AddPassesFn AddPasses) {
+  PB.registerPipelineEarlySimplificationEPCallback(
+      [AddPasses](llvm::ModulePassManager &MPM, llvm::OptimizationLevel,
+                  auto...) { AddPasses(MPM); });
+}
+
 /// What TargetMachine::addPassesToEmitFile writes: an object file. The
 /// unscoped CGFT_ObjectFile became CodeGenFileType::ObjectFile in LLVM 18.
 #if LLVM_VERSION_MAJOR >= 18

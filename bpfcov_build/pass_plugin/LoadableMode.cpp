@@ -80,10 +80,11 @@ StringRef fieldName(unsigned Index) {
 }
 
 /// Who sees the symbol of a global of ours. Counters and data-record fields
-/// are named after their function, which is one in a program. The object
-/// info and the name blob have the same names in every object: they are
-/// local to it, so that bpftool gen object links instrumented objects
-/// (their sections then follow one another, see layout.py).
+/// are named after their function, which is one in a program, unless it is
+/// weak. The object info and the name blob have the same names in every
+/// object, and a weak function may be defined in several: they are local to
+/// it, so that bpftool gen object links instrumented objects (their sections
+/// then follow one another, see layout.py).
 enum class SymbolScope { Global, Object };
 
 /// One instrumented function: its data record and what the record points to.
@@ -93,6 +94,9 @@ struct ProfiledFunction {
   GlobalVariable *Bitmap = nullptr; ///< MC/DC only.
   uint64_t CounterOffset = 0;
   uint64_t BitmapOffset = 0;
+  /// Global for a function that is one in a program; Object for a weak one,
+  /// which other objects may define too (see FunctionRecords.cpp).
+  SymbolScope Scope = SymbolScope::Global;
 };
 
 /// The global in Section that constant C refers to, if any (a record's
@@ -188,7 +192,8 @@ private:
 bool LoadableRewriter::run() {
   if (!compat::isBPFModule(M) || !isInstrumented())
     return false;
-  Id = objectId(M);
+  prepareModule(M);
+  Id = objectId(M); // as the mapping object's, which is made after preparing
   std::vector<ProfiledFunction> Functions = collectProfiledFunctions();
   stripProfileRuntime(M);
   placeCounters(Functions);
@@ -230,6 +235,8 @@ std::vector<ProfiledFunction> LoadableRewriter::collectProfiledFunctions() {
     if (!F.Counters)
       report_fatal_error(Twine("bpf-cov: data record '") + GV.getName() +
                          "' has no counters");
+    if (isObjectLocal(*F.Counters))
+      F.Scope = SymbolScope::Object;
     Functions.push_back(F);
   }
   return Functions;
@@ -242,7 +249,7 @@ void LoadableRewriter::placeCounters(std::vector<ProfiledFunction> &Functions) {
   for (ProfiledFunction &F : Functions) {
     F.Counters->setAlignment(Align(8));
     dropDeadAtomicLoads(F.Counters);
-    placeInSection(F.Counters, layout::CountersSection);
+    placeInSection(F.Counters, layout::CountersSection, F.Scope);
     F.CounterOffset = Offset;
     Offset += alignTo(DL.getTypeAllocSize(F.Counters->getValueType()), 8);
   }
@@ -319,7 +326,7 @@ void LoadableRewriter::placeBitmaps(std::vector<ProfiledFunction> &Functions) {
     }
     F.Bitmap = padToWords(F.Bitmap);
     widenAtomicBitmapUpdates(F.Bitmap);
-    placeInSection(F.Bitmap, layout::BitmapSection);
+    placeInSection(F.Bitmap, layout::BitmapSection, F.Scope);
     Offset += DL.getTypeAllocSize(F.Bitmap->getValueType());
   }
   BitmapSize = Offset;
@@ -435,7 +442,7 @@ void LoadableRewriter::splitDataRecords(
         Value = ConstantInt::get(Int64Ty, 0);
 
       createGlobal((F.Data->getName() + "_" + fieldName(I)).str(), Value,
-                       layout::DataSection, /*IsConstant=*/true);
+                   layout::DataSection, /*IsConstant=*/true, F.Scope);
       Offset = alignTo(Offset, DL.getABITypeAlign(Value->getType()));
       if (Offset != SL->getElementOffset(I))
         report_fatal_error(Twine("bpf-cov: field ") + fieldName(I) +

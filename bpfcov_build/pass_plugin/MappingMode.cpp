@@ -74,6 +74,7 @@ bool makeMappingModule(Module &M) {
 }
 
 PreservedAnalyses MappingPass::run(Module &M, ModuleAnalysisManager &) {
+  prepareModule(M);
   return makeMappingModule(M) ? PreservedAnalyses::none()
                               : PreservedAnalyses::all();
 }

@@ -107,6 +107,7 @@ struct AutoLoadablePass : PassInfoMixin<AutoLoadablePass> {
   PreservedAnalyses run(Module &M, ModuleAnalysisManager &AM) {
     if (*Explicit || !bpfcov::compat::isBPFModule(M))
       return PreservedAnalyses::all();
+    bpfcov::prepareModule(M); // before the mapping object's copy
     std::optional<std::string> Object = mappingObjectFromEnvironment();
     if (!Object)
       return bpfcov::LoadablePass().run(M, AM);
@@ -139,6 +140,7 @@ void registerCallbacks(PassBuilder &PB) {
           MPM.addPass(bpfcov::LoadablePass(Params->ObjectPath));
         return true;
       });
+  bpfcov::registerCounterScopes(PB);
   bpfcov::compat::atOptimizerLast(PB, [Explicit](ModulePassManager &MPM) {
     MPM.addPass(AutoLoadablePass(Explicit));
   });
