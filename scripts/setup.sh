@@ -257,6 +257,18 @@ if [[ ! -f $stamp || $(<"$stamp") != "$want" ]]; then
     >"$tmp/pip.log" 2>&1 || fail "pip install '.[test]' failed" "$tmp/pip.log"
   echo "$want" >"$stamp"
   packaged_majors >/dev/null # caches the list in the new virtualenv
+  # bpfcov out, bpfcov-cc and bpfcov skel need no root: say when other users cannot
+  # reach this virtualenv (a clone in root's 0700 home), and what they can do.
+  dir=$venv
+  while [[ $dir != / ]]; do
+    if [[ $(( 0$(stat -c %a "$dir") & 01 )) -eq 0 ]]; then
+      echo "bpfcov: note: other users cannot enter $dir, so only $(id -un) can run" \
+        "$venv/bin/bpfcov; for them, clone elsewhere (e.g. /opt/bpfcov) or:" \
+        "python3 -m venv ~/bpfcov && ~/bpfcov/bin/pip install $repo"
+      break
+    fi
+    dir=$(dirname "$dir")
+  done
 fi
 
 # --- 3. bpffs and tracefs ---------------------------------------------------------------------

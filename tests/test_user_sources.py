@@ -265,3 +265,35 @@ def test_diff_cover_reads_our_lcov_and_cobertura(major: int, tmp_path: Path) -> 
         assert result.returncode == 1, result.stdout + result.stderr  # under 100%
         assert f"minimal.bpf.c (50.0%): Missing lines {never_run}" in result.stdout, name
         assert "Coverage: 50%" in result.stdout
+
+
+def readme_cell(metric: dict[str, Any]) -> str:
+    percent = f"{metric['percent']:.2f}".rstrip("0").rstrip(".")
+    return f"{metric['covered']}/{metric['count']} {percent}%"
+
+
+def test_the_readme_shows_these_figures(minimal: tuple[Path, Path, int]) -> None:
+    _, profile, _ = minimal
+    readme = (ROOT / "README.md").read_text().splitlines()
+    for label, args in (
+        ("| default: `minimal.bpf.c` |", ()),
+        ("| `--include-system`: and `.output/bpf/bpf_helpers.h` |", ("--include-system",)),
+    ):
+        (row,) = [line for line in readme if line.startswith(label)]
+        totals = export(profile, *args)["totals"]
+        assert row == label + "".join(f" {readme_cell(totals[m])} |" for m in METRICS)
+
+
+def test_reports_bpfcov_wrote_are_replaced(minimal: tuple[Path, Path, int]) -> None:
+    project, profile, _ = minimal
+    for fmt in ("json", "lcov", "cobertura", "text", "markdown", "html"):
+        target = project / "again" / f"report.{fmt}"
+        for _ in range(2):  # the second run replaces what the first wrote
+            result = bpfcov("out", "-f", fmt, "-o", target, profile)
+            assert result.returncode == 0, (fmt, result.stderr)
+    several = project / "again" / "all"
+    for _ in range(2):
+        formats = "json,lcov,cobertura,text,markdown,html"
+        result = bpfcov("out", "-f", formats, "-o", several, profile)
+        assert result.returncode == 0, result.stderr
+    assert not list(project.rglob(".*.tmp")), "a temporary file was left"
