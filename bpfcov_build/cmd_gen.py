@@ -84,7 +84,7 @@ def _live(args: argparse.Namespace) -> list[tuple[MapGroup, Coverage, str]]:
     """The live objects chosen, each with its coverage and where it came from."""
     from bpfcov_build import origins
     from bpfcov_build.collect import live_groups, read_group
-    from bpfcov_build.layout import Section, parse_object_infos
+    from bpfcov_build.layout import Section, parse_counters_parts
 
     groups = live_groups()
     held = origins.holders((g.map_ids, g.prog_ids) for g in groups)
@@ -94,7 +94,9 @@ def _live(args: argparse.Namespace) -> list[tuple[MapGroup, Coverage, str]]:
             continue
         if args.object:
             try:
-                paths = [i.object_path for i in parse_object_infos(group.values[Section.COVMAP])]
+                paths = [
+                    p.object_path for p in parse_counters_parts(group.values[Section.COUNTERS])
+                ]
             except (FormatError, KeyError):
                 continue  # not bpfcov's: not the object asked for
             if not any(origins.object_matches(w, p) for w in args.object for p in paths):

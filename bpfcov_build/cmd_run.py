@@ -85,11 +85,13 @@ def _check_pin_dir(pin_dir: Path) -> None:
 def _object_of(path: Path) -> str:
     """The mapping object an object's pins name, for messages; '' if unreadable."""
     from bpfcov_build.collect import pinned_groups
-    from bpfcov_build.layout import Section, parse_object_infos
+    from bpfcov_build.layout import Section, parse_counters_parts
 
     try:
         (group,) = [g for g in pinned_groups(path.parent) if g.label == str(path)]
-        return ", ".join(i.object_path for i in parse_object_infos(group.values[Section.COVMAP]))
+        return ", ".join(
+            p.object_path for p in parse_counters_parts(group.values[Section.COUNTERS])
+        )
     except (BpfcovError, ValueError, KeyError):
         return ""
 

@@ -2,8 +2,8 @@
 
 Objects are loaded with bpftool and held open by this test's process (support.loaded
 keeps a descriptor of every program and map), so ``--pid`` of this process picks
-exactly them among whatever else the machine has loaded. One object has its
-recorded LLVM major changed in the ELF before loading (as an object of an LLVM
+exactly them among whatever else the machine has loaded. One object has the
+LLVM major its counters record changed in the ELF before loading (as an object of an LLVM
 bpfcov does not write would say): gen skips it in one line and writes the rest.
 """
 
