@@ -118,8 +118,9 @@ def test_plain_counters_never_show_impossible_counts(
 
 
 def test_snapshots_under_load_are_consistent(major: int, pins: Path, tmp_path: Path) -> None:
-    """bpfcov gen of the run while every CPU runs the program: counts that can be."""
-    _, loader = race_loader(major, tmp_path)
+    """bpfcov gen of the run, and --live, while every CPU runs the program: counts
+    that can be."""
+    obj, loader = race_loader(major, tmp_path)
     ready = tmp_path / "ready"
     proc = subprocess.Popen(
         [script("bpfcov"), "run", "--pin-dir", str(pins), "--", str(loader), "4", str(ready)],
@@ -134,9 +135,11 @@ def test_snapshots_under_load_are_consistent(major: int, pins: Path, tmp_path: P
             assert proc.poll() is None, proc.communicate()
             assert time.monotonic() < deadline, "the loader never started its load"
             time.sleep(0.05)
-        for n in range(5):
+        for n in range(6):
             snap = tmp_path / f"snap{n}.profraw"
-            gen = bpfcov("gen", "-o", snap, pins)
+            # the run's pins, and (every other time) the live maps of this object
+            where = ("--live", "--object", obj) if n % 2 else (pins,)
+            gen = bpfcov("gen", "-o", snap, *where)
             assert gen.returncode == 0, gen.stderr
             snapshots.append((snap, gen.stderr))
             time.sleep(0.2)
