@@ -21,7 +21,8 @@ def configure(
         capture_output=True,
         text=True,
         check=False,
-        env=env,
+        # only -D chooses here: test.sh sets BPFCOV_LLVM_MAJORS, which CMake also reads
+        env={k: v for k, v in (env or os.environ).items() if k != "BPFCOV_LLVM_MAJORS"},
     )
 
 
