@@ -63,6 +63,10 @@ def _check_bpf_elf(obj: Path) -> None:
 
 def generate(obj: Path, name: str | None = None) -> str:
     """The skeleton header of ``obj``, with ``<name>__bpfcov_save`` appended."""
+    name = name or skeleton_name(obj)
+    if not re.fullmatch(r"[A-Za-z_]\w*", name):
+        msg = f"--name {name}: a skeleton name must be a C identifier"
+        raise UsageError(msg)
     if not obj.is_file():
         msg = f"{obj}: no such object"
         raise NotFoundError(msg)
@@ -71,10 +75,6 @@ def generate(obj: Path, name: str | None = None) -> str:
     if bpftool is None:
         msg = "bpftool not found; install it with: apt-get install bpftool"
         raise NotFoundError(msg)
-    name = name or skeleton_name(obj)
-    if not re.fullmatch(r"[A-Za-z_]\w*", name):
-        msg = f"--name {name}: a skeleton name must be a C identifier"
-        raise UsageError(msg)
     header = Run(what=f"generating the skeleton of {obj}").capture(
         [bpftool, "gen", "skeleton", obj, "name", name]
     )

@@ -28,7 +28,9 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
 
 NOBODY = ("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups")
-NO_BPFFS = ("unshare", "--mount", "--propagation", "private", "sh", "-c")
+# A mount namespace of its own, /sys made private in it first (so that the umount
+# reaches no other namespace) without touching /, which is no mount point in a chroot.
+NO_BPFFS = ("unshare", "--mount", "--propagation", "unchanged", "sh", "-c")
 USER_TEXT = "the user's own notes\n"
 
 
@@ -195,7 +197,8 @@ def run_bad(bad: Bad, places: dict[str, str]) -> subprocess.CompletedProcess[str
     if bad.user == "nobody":
         argv = [*NOBODY, *argv]
     if bad.no_bpffs:
-        argv = [*NO_BPFFS, 'umount /sys/fs/bpf && exec "$@"', "sh", *argv]
+        shell = 'mount --make-rprivate /sys && umount /sys/fs/bpf && exec "$@"'
+        argv = [*NO_BPFFS, shell, "sh", *argv]
     return subprocess.run(
         argv,
         capture_output=True,

@@ -6,7 +6,8 @@ every CPU making system calls, with the kernel's run statistics on, and prints t
 kernel's own run count of the program after detaching it. The report must say
 exactly that many entries, nothing more in any region than in the function, and 0
 for the code after a check that never passes. Snapshots taken while it runs must
-never show a region above the function or a wrapped negative count; a profile
+never show a region above the function or a wrapped negative count, nor more runs
+of the never-passed code than runs in flight (one per CPU); a profile
 whose source was rebuilt after the run is refused, not shown as 0%.
 """
 
@@ -59,9 +60,12 @@ def report(profile: Path, tmp_path: Path, *extra: object) -> dict[str, Any]:
     return dict(function)
 
 
-def assert_possible(function: dict[str, Any], *, exact: bool = True) -> None:
+def assert_possible(function: dict[str, Any], *, exact: bool = True, in_flight: int = 0) -> None:
     """No region above the function's entry (race has no loop), none wrapped, and
-    (``exact``) 0 for the code after the check no task passes."""
+    (``exact``) at most ``in_flight`` for the code after the check no task passes:
+    a snapshot taken while a run is between its entry and its return counts that
+    run as past the check (one run per CPU at most: the kernel runs a raw
+    tracepoint's program once at a time on each CPU)."""
     entry = function["count"]
     assert 0 < entry < IMPOSSIBLE
     for region in function["regions"]:
@@ -72,7 +76,7 @@ def assert_possible(function: dict[str, Any], *, exact: bool = True) -> None:
     never = [r[4] for r in function["regions"] if r[0] == hits]
     assert never, f"no region on line {hits}"
     if exact:
-        assert set(never) == {0}, never
+        assert max(never) <= in_flight, never
 
 
 def run_cnt(stdout: str) -> int:
@@ -152,7 +156,7 @@ def test_snapshots_under_load_are_consistent(major: int, pins: Path, tmp_path: P
     counts = []
     for snap, _ in snapshots:
         function = report(snap, tmp_path)
-        assert_possible(function)
+        assert_possible(function, in_flight=CPUS)
         counts.append(function["count"])
     assert counts == sorted(counts)  # later snapshots saw more
     repaired = sum("raised" in err for _, err in snapshots)

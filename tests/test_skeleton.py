@@ -106,6 +106,7 @@ def test_skel_errors_are_one_line(tmp_path: Path) -> None:
     )
     bad_name = bpfcov("skel", XDP_SOURCE, "--name", "9lives")
     assert (bad_name.returncode, bad_name.stderr) == (
-        1,
-        "bpfcov: error: --name 9lives: a skeleton name must be a C identifier\n",
+        2,  # bad usage, checked before the object is read
+        "bpfcov skel: error: --name 9lives: a skeleton name must be a C identifier"
+        " (see bpfcov skel --help)\n",
     )

@@ -456,7 +456,7 @@ void LoadableRewriter::splitDataRecords(
       Type *TailTy = ArrayType::get(Type::getInt8Ty(M.getContext()), Tail);
       createGlobal((F.Data->getName() + "_TailPadding").str(),
                    Constant::getNullValue(TailTy), layout::DataSection,
-                   /*IsConstant=*/true);
+                   /*IsConstant=*/true, F.Scope);
     }
     LLVM_DEBUG(dbgs() << "bpf-cov: split " << F.Data->getName() << " into "
                       << RecordTy->getNumElements() << " fields\n");

@@ -2,6 +2,7 @@
 // RUN: %clang_bpf -fpass-plugin=%plugin -DNAME=first -c %t.d/first.c -o %t.first.o
 // RUN: %clang_bpf -fpass-plugin=%plugin -DNAME=second -c %t.d/second.c -o %t.second.o
 // RUN: %readelf -s %t.first.o | FileCheck %s --check-prefix=SYMS
+// RUN: %readelf -s %t.first.o | grep '__prof._pick' | FileCheck %s --check-prefix=WEAKSYMS
 // RUN: %if bpftool %{ %bpftool gen object %t.both.o %t.first.o %t.second.o %}
 // RUN: %clang_bpf -DNAME=first -S -emit-llvm %t.d/first.c -o %t.ll
 // RUN: %opt -passes='bpf-cov<mapping>' -S %t.ll -o %t.map.ll
@@ -26,6 +27,11 @@ int NAME(int x) { return pick(x) + 1; }
 // SYMS-DAG: GLOBAL DEFAULT {{[0-9]+}} __profc_first
 // SYMS-DAG: GLOBAL DEFAULT {{[0-9]+}} __profd_first_FuncHash
 // SYMS-DAG: WEAK DEFAULT {{[0-9]+}} pick
+// Every symbol of pick's counters and record is local, the record's tail
+// padding too (LLVM 18's record has 4 bytes of it).
+// WEAKSYMS-NOT: GLOBAL
+// WEAKSYMS: LOCAL {{.*}} __prof
+// WEAKSYMS-NOT: GLOBAL
 
 // clang's hashes (first file), then the mapping mode's (second file): pick's
 // coverage record and data record agree on a new hash; first keeps clang's.
