@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import os
 import subprocess
+import tempfile
 from pathlib import Path
 
 import pytest
-from support import ROOT
+from support import ROOT, clang_accepts, llvm_majors, raw_version
 
 from bpfcov_build import toolchain
 from bpfcov_build.errors import NotFoundError
@@ -115,3 +116,51 @@ def test_majors_come_from_the_environment_too(tmp_path: Path) -> None:
     )
     assert result.returncode != 0
     assert "bpfcov: LLVM 37 development files not found" in result.stderr
+
+
+def mcdc_bitmap_updates_are_atomic(major: int) -> bool:
+    """Whether clang-N's MC/DC bitmap updates under -fprofile-update=atomic are
+    atomic read-modify-writes (LLVM 18's are a load, an or and a store)."""
+    with tempfile.TemporaryDirectory(prefix="bpfcov-test-probe-") as tmp:
+        source = Path(tmp) / "probe.c"
+        source.write_text("int f(int a, int b) { return a > 0 && b > 0; }\n")
+        ir = subprocess.run(
+            [
+                toolchain.Toolchain(major).clang,
+                "-target",
+                "bpf",
+                "-O2",
+                "-fprofile-instr-generate",
+                "-fcoverage-mapping",
+                "-fcoverage-mcdc",
+                "-fprofile-update=atomic",
+                "-S",
+                "-emit-llvm",
+                "-o",
+                "-",
+                source,
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    return "atomicrmw or ptr" in ir
+
+
+@pytest.mark.parametrize("major", llvm_majors(), ids=lambda n: f"llvm{n}")
+def test_readme_row_of_this_llvm(major: int) -> None:
+    """README's version table has a row for every LLVM the suite runs, true to
+    what this LLVM's headers and clang say."""
+    readme = (ROOT / "README.md").read_text().splitlines()
+    rows = [line for line in readme if line.startswith(f"| {major} | version ")]
+    assert len(rows) == 1, f"README: add a row for LLVM {major} to the version table"
+    cells = [cell.strip() for cell in rows[0].strip("|").split("|")]
+    assert cells[1] == f"version {raw_version(major)}"
+    assert cells[2:4] == ["yes", "yes"]
+    if not clang_accepts(major, "-fcoverage-mcdc"):
+        assert cells[4] == "no (clang has no `-fcoverage-mcdc`)"
+    elif mcdc_bitmap_updates_are_atomic(major):
+        assert cells[4] == "yes"
+    else:
+        assert cells[4] == "yes, bitmap updates not atomic"
+    assert cells[5] == "yes"
