@@ -30,8 +30,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple, NoReturn
 
+from bpfcov_build import contract, toolchain
 from bpfcov_build import jumps as _jumps
-from bpfcov_build import toolchain
 from bpfcov_build.errors import BpfcovError
 
 if TYPE_CHECKING:
@@ -49,7 +49,7 @@ __all__ = ["Compile", "classify", "main", "mapping_object_path"]
 
 PROG = "bpfcov-cc"
 #: Where the plugin, run by clang -fpass-plugin, writes the mapping object.
-MAPPING_OBJECT_ENV = "BPFCOV_MAPPING_OBJECT"
+MAPPING_OBJECT_ENV = contract.STRINGS["MappingObjectEnv"]
 
 #: The triple architectures of the BPF target.
 _BPF_ARCHES = frozenset({"bpf", "bpfel", "bpfeb"})

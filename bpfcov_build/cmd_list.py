@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from bpfcov_build import subcommand
 from bpfcov_build.errors import BpfcovError, FormatError, NotFoundError, UsageError
-from bpfcov_build.layout import RUN_ROOT
+from bpfcov_build.layout import GROUP_INFIX, RUN_ROOT
 
 if TYPE_CHECKING:
     import argparse
@@ -28,7 +28,7 @@ examples:
 
 
 #: The directory of one object in a run (bpfcov run and <bpfcov/save.h> name them so).
-_GROUP = re.compile(r"\d+-btf\d+")
+_GROUP = re.compile(rf"\d+{re.escape(GROUP_INFIX)}\d+")
 
 
 @dataclass(frozen=True)

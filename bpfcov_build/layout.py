@@ -1,11 +1,13 @@
 """The contract between the bpf-cov pass and the runtime: sections, maps, object info.
 
 The pass (``pass_plugin/Layout.h``) writes an instrumented ``.bpf.o`` with these
-sections; libbpf turns each into a single-entry ARRAY map named after the section,
-with no object prefix, truncated to 15 characters. The per-function records in
-``.rodata.profd`` have exactly the layout of the raw profile's data record of the
-LLVM that compiled the object (:mod:`bpfcov_build.profraw` declares those).
-``tests/test_layout.py`` builds an object and checks both sides agree.
+sections, whose names, fields and numbers both read from ``contract.def``
+(:mod:`bpfcov_build.contract`); libbpf turns each into a single-entry ARRAY map
+named after the section, with no object prefix, truncated to 15 characters. The
+per-function records in ``.rodata.profd`` have exactly the layout of the raw
+profile's data record of the LLVM that compiled the object
+(:mod:`bpfcov_build.profraw` declares those). ``tests/test_layout.py`` builds an
+object and checks both sides agree.
 """
 
 from __future__ import annotations
@@ -15,12 +17,15 @@ import struct
 from dataclasses import dataclass
 from pathlib import Path
 
+from bpfcov_build.contract import GLOBALS, SECTIONS, STRINGS, TRAILER, VALUES
+from bpfcov_build.contract import OBJECT_INFO as _INFO_FIELDS
 from bpfcov_build.errors import FormatError, NotFoundError
 from bpfcov_build.profraw import Field
 
 __all__ = [
     "COUNTERS_TRAILER",
     "COUNTERS_TRAILER_MAGIC",
+    "GROUP_INFIX",
     "MAPPING_INFO_SECTION",
     "MAP_NAME_LEN",
     "NO_PROGRAM_LOADED",
@@ -42,30 +47,32 @@ __all__ = [
 ]
 
 #: libbpf and the kernel keep this many characters of a map name.
-MAP_NAME_LEN = 15
+MAP_NAME_LEN = VALUES["MapNameLen"]
 
 #: Where ``bpfcov run`` pins a run unless told otherwise: one directory per run,
 #: in it one directory per instrumented object, in it one pin per section.
-RUN_ROOT = Path("/sys/fs/bpf/bpfcov")
+RUN_ROOT = Path(STRINGS["RunRoot"])
 
 #: An empty directory ``bpfcov run`` makes in an object's directory of pins when
 #: the object's maps were created but none of its programs loaded (bpffs holds
 #: directories and pins only, and no names with a dot).
-NO_PROGRAM_LOADED = "no-program-loaded"
+NO_PROGRAM_LOADED = STRINGS["NoProgramLoaded"]
+#: An object's directory of pins in a run directory: ``<n>-btf<btf id>``.
+GROUP_INFIX = STRINGS["GroupInfix"]
 
 
 class Section(enum.StrEnum):
     """The sections of a loadable object, one map each."""
 
-    COUNTERS = ".data.profc"
-    """Every function's counters (u64), in data-record order."""
-    BITMAPS = ".data.profbm"
+    COUNTERS = SECTIONS["Counters"]
+    """Every function's counters (u64), in data-record order, then the trailer."""
+    BITMAPS = SECTIONS["Bitmaps"]
     """MC/DC bitmap bytes (LLVM >= 18 with ``-fcoverage-mcdc``)."""
-    DATA = ".rodata.profd"
+    DATA = SECTIONS["Data"]
     """Per-function data records, raw-profile layout, counter pointers as offsets."""
-    NAMES = ".rodata.profn"
+    NAMES = SECTIONS["Names"]
     """The function-name blob, copied verbatim into the profile."""
-    COVMAP = ".rodata.covmap"
+    COVMAP = SECTIONS["CovMap"]
     """Object info (:data:`OBJECT_INFO`), then clang's coverage-mapping header."""
 
 
@@ -90,22 +97,20 @@ def pin_name(section: Section) -> str:
 #: The fixed head of ``.rodata.covmap``, in section order. The coverage-mapping
 #: header (``CovMapSize`` bytes, 8-aligned) follows, then the NUL-terminated path of
 #: the mapping object. Names are those of the globals the pass emits.
-OBJECT_INFO: tuple[tuple[str, Field], ...] = (
-    ("__bpfcov_raw_version", Field("RawVersion", "Q")),
-    ("__bpfcov_llvm_major", Field("LLVMMajor", "I")),
-    ("__bpfcov_covmap_size", Field("CovMapSize", "I")),
-    ("__bpfcov_object_id", Field("ObjectId", "Q")),
+_UNSIGNED = {4: "I", 8: "Q"}
+OBJECT_INFO: tuple[tuple[str, Field], ...] = tuple(
+    (GLOBALS[name], Field(name, _UNSIGNED[size])) for name, size in _INFO_FIELDS.items()
 )
 _OBJECT_INFO = struct.Struct("<" + "".join(row.fmt for _, row in OBJECT_INFO))
 #: The covmap global's name in the loadable object.
-COVMAP_VAR = "__bpfcov_covmap"
+COVMAP_VAR = GLOBALS["CovMap"]
 #: The name blob's global in the loadable object (clang's ``__llvm_prf_nm``).
-NAMES_VAR = "__bpfcov_names"
+NAMES_VAR = GLOBALS["Names"]
 #: The mapping object's section (and global) holding the same head as
 #: ``.rodata.covmap``, with no coverage header and an empty path.
-MAPPING_INFO_SECTION = ".bpfcov.info"
+MAPPING_INFO_SECTION = STRINGS["MappingInfoSection"]
 #: The mapping object's path, as recorded by ``bpfcov-cc``.
-OBJECT_PATH_VAR = "__bpfcov_object_path"
+OBJECT_PATH_VAR = GLOBALS["ObjectPath"]
 
 
 @dataclass(frozen=True)
@@ -131,25 +136,18 @@ class ObjectInfo:
 #: order: ``.rodata.covmap`` then holds one object info per object linked, each
 #: starting 8-aligned, and every other section holds the objects' parts one after
 #: the other, each part's offsets counting from its own start.
-PART_ALIGN = 8
+PART_ALIGN = VALUES["PartAlign"]
 
 
 #: The end of each object's part of ``.data.profc``, after its counters: the
 #: counters map alone says which object it is (a loader may create no other
 #: coverage map). Fields in order, then the mapping object's path, NUL-terminated
 #: and zero-padded to 8 bytes, then ``TrailerSize`` (all of it) and the magic.
-COUNTERS_TRAILER: tuple[Field, ...] = (
-    Field("ObjectId", "Q"),
-    Field("RawVersion", "Q"),
-    Field("LLVMMajor", "Q"),
-    Field("NumRecords", "Q"),
-    Field("CountersSize", "Q"),
-    Field("BitmapSize", "Q"),
-)
+COUNTERS_TRAILER: tuple[Field, ...] = tuple(Field(name, "Q") for name in TRAILER)
 _TRAILER_HEAD = struct.Struct("<" + "".join(f.fmt for f in COUNTERS_TRAILER))
 _TRAILER_TAIL = struct.Struct("<QQ")  # TrailerSize, Magic
 #: The last word of every object's part of ``.data.profc``: "BPFCOVT1".
-COUNTERS_TRAILER_MAGIC = int.from_bytes(b"BPFCOVT1", "little")
+COUNTERS_TRAILER_MAGIC = VALUES["TrailerMagic"]
 
 
 @dataclass(frozen=True)
@@ -186,7 +184,8 @@ def parse_counters_parts(value: bytes) -> tuple[CountersPart, ...]:
         trailer = end - size
         fields = _TRAILER_HEAD.unpack_from(value, trailer)
         path_bytes = value[trailer + _TRAILER_HEAD.size : end - _TRAILER_TAIL.size]
-        object_id, raw_version, llvm_major, num_records, counters_size, bitmap_size = fields
+        named = dict(zip(TRAILER, fields, strict=True))
+        counters_size = named["CountersSize"]
         start = trailer - counters_size
         if start < 0:
             msg = f"{Section.COUNTERS}: a trailer counts more counters than the map holds"
@@ -194,12 +193,12 @@ def parse_counters_parts(value: bytes) -> tuple[CountersPart, ...]:
         parts.append(
             CountersPart(
                 start=start,
-                object_id=object_id,
-                raw_version=raw_version,
-                llvm_major=llvm_major,
-                num_records=num_records,
+                object_id=named["ObjectId"],
+                raw_version=named["RawVersion"],
+                llvm_major=named["LLVMMajor"],
+                num_records=named["NumRecords"],
                 counters_size=counters_size,
-                bitmap_size=bitmap_size,
+                bitmap_size=named["BitmapSize"],
                 object_path=path_bytes.partition(b"\0")[0].decode("utf-8", "surrogateescape"),
             )
         )
@@ -233,7 +232,8 @@ def _parse_object_info_at(value: bytes, offset: int) -> tuple[ObjectInfo, int]:
     if len(value) - offset < _OBJECT_INFO.size:
         msg = f"{Section.COVMAP} is {len(value)} bytes, too short for bpfcov's object info"
         raise FormatError(msg)
-    raw_version, llvm_major, covmap_size, object_id = _OBJECT_INFO.unpack_from(value, offset)
+    named = dict(zip(_INFO_FIELDS, _OBJECT_INFO.unpack_from(value, offset), strict=True))
+    covmap_size = named["CovMapSize"]
     start = offset + _OBJECT_INFO.size
     path_start = start + covmap_size
     if path_start > len(value):
@@ -244,11 +244,11 @@ def _parse_object_info_at(value: bytes, offset: int) -> tuple[ObjectInfo, int]:
         msg = f"{Section.COVMAP} has no NUL-terminated object path"
         raise FormatError(msg)
     info = ObjectInfo(
-        raw_version=raw_version,
-        llvm_major=llvm_major,
+        raw_version=named["RawVersion"],
+        llvm_major=named["LLVMMajor"],
         covmap=bytes(value[start:path_start]),
         object_path=path.decode("utf-8", "surrogateescape"),
-        object_id=object_id,
+        object_id=named["ObjectId"],
     )
     return info, path_start + len(path) + 1
 

@@ -25,6 +25,7 @@ import shutil
 from pathlib import Path
 from typing import NamedTuple
 
+from bpfcov_build import contract
 from bpfcov_build.errors import BpfcovError, NotFoundError
 
 # bpfcov-cc imports this module on every compiler call, so it imports only what
@@ -41,7 +42,7 @@ __all__ = [
 ]
 
 #: The oldest LLVM major bpfcov supports.
-MIN_LLVM = 14
+MIN_LLVM = contract.VALUES["MinLLVMMajor"]
 _PROBE = range(MIN_LLVM, 41)
 
 #: Debian package that ships each tool of LLVM N.

@@ -119,7 +119,7 @@ _RESET_SIGNALS = (signal.SIGPIPE, signal.SIGXFSZ)  # Python ignores them; a prog
 _SI_KERNEL = 0x80  # si_code of a signal the kernel sent, e.g. the terminal's ^C
 _GO = b"g"
 _CHILD_FAILED = 127
-_GROUP_DIR = re.compile(r"(\d+)-btf(\d+)")
+_GROUP_DIR = re.compile(rf"(\d+){re.escape(layout.GROUP_INFIX)}(\d+)")
 _SigSet = set[int | signal.Signals]  # what pthread_sigmask returns
 
 
@@ -186,7 +186,7 @@ def shell_status(wait_status: int) -> int:
 
 def group_dir_name(number: int, btf_id: int) -> str:
     """The directory of one object's maps under the pin directory."""
-    return f"{number}-btf{btf_id}"
+    return f"{number}{layout.GROUP_INFIX}{btf_id}"
 
 
 # --------------------------------------------------------------------------------------

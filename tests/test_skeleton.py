@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import json
-import re
 import shutil
 import subprocess
 from pathlib import Path
 
-from support import BPFFS, XDP_SOURCE, bpfcov, build_plain
+from support import BPFFS, ROOT, XDP_SOURCE, bpfcov, build_plain
 from test_examples_kernel import PACKETS, XDP_COUNTERS, expected_counts
 
-from bpfcov_build.layout import Section
+from bpfcov_build.contract import GLOBALS, SECTIONS, STRINGS
+from bpfcov_build.layout import GROUP_INFIX, Section
 
 PROGS = Path(__file__).resolve().parent / "progs"
 
@@ -54,11 +54,39 @@ def packet_files(tmp_path: Path) -> list[Path]:
     return files
 
 
-def test_save_h_knows_the_coverage_sections() -> None:
-    header = (Path(include_dir()) / "bpfcov" / "save.h").read_text()
-    listed = re.search(r"bpfcov__sections\[\] = \{(.*?)\};", header, re.S)
-    assert listed is not None
-    assert re.findall(r'"([^"]+)"', listed.group(1)) == [s.value for s in Section]
+def test_save_h_reads_the_contract(tmp_path: Path) -> None:
+    """What C sees through <bpfcov/save.h> is what the runtime reads from contract.def."""
+    source = tmp_path / "sections.c"
+    source.write_text(
+        "#include <bpfcov/save.h>\n"
+        "int main(void) {\n"
+        "  for (size_t i = 0; i < sizeof(bpfcov__sections) / sizeof(*bpfcov__sections); i++)\n"
+        "    puts(bpfcov__sections[i]);\n"
+        "  puts(bpfcov__group_infix());\n"
+        "  return 0;\n"
+        "}\n"
+    )
+    program = tmp_path / "sections"
+    subprocess.run(
+        ["gcc", "-Wall", "-Wextra", "-Werror", "-I", include_dir(), source, "-o", program],
+        check=True,
+    )
+    lines = subprocess.run([program], capture_output=True, text=True, check=True).stdout
+    assert lines.splitlines() == [*(s.value for s in Section), GROUP_INFIX]
+
+
+def test_the_contract_has_one_home() -> None:
+    """No source of the package spells a name of contract.def as a literal again."""
+    literals = [*SECTIONS.values(), *GLOBALS.values(), *STRINGS.values()]
+    package = ROOT / "bpfcov_build"
+    again = [
+        (path.relative_to(ROOT), literal)
+        for path in sorted(package.rglob("*"))
+        if path.suffix in {".py", ".cpp", ".h", ".c", ".build"} and path.name != "contract.py"
+        for literal in literals
+        if f'"{literal}"' in (text := path.read_text()) or f"'{literal}'" in text
+    ]
+    assert not again, f"declare these in contract.def only: {again}"
 
 
 def test_skeleton_exposes_typed_coverage_members(xdp_obj: Path, tmp_path: Path) -> None:

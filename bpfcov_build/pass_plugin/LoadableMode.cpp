@@ -257,7 +257,7 @@ void LoadableRewriter::placeCounters(std::vector<ProfiledFunction> &Functions) {
 }
 
 /// The counters map's own identity, after the counters (layout::
-/// CountersTrailerVar): which object, which LLVM, how many records and bytes
+/// TrailerVar): which object, which LLVM, how many records and bytes
 /// of counters and bitmaps it has, and where its mapping object is. The
 /// counters' offsets stay where the records say; a reader finds the trailer
 /// from the end of the map (its last two words).
@@ -267,8 +267,14 @@ void LoadableRewriter::emitCountersTrailer(
   Type *Int64Ty = Type::getInt64Ty(Ctx);
   std::string Path = ObjectPath.str();
   Path.resize(alignTo(Path.size() + 1, 8), '\0');
-  const uint64_t Fields[] = {Id, INSTR_PROF_RAW_VERSION, LLVM_VERSION_MAJOR,
-                             Functions.size(), CountersSize, BitmapSize};
+  using layout::TrailerField;
+  uint64_t Fields[size_t(TrailerField::Count)] = {};
+  Fields[size_t(TrailerField::ObjectId)] = Id;
+  Fields[size_t(TrailerField::RawVersion)] = INSTR_PROF_RAW_VERSION;
+  Fields[size_t(TrailerField::LLVMMajor)] = LLVM_VERSION_MAJOR;
+  Fields[size_t(TrailerField::NumRecords)] = Functions.size();
+  Fields[size_t(TrailerField::CountersSize)] = CountersSize;
+  Fields[size_t(TrailerField::BitmapSize)] = BitmapSize;
   uint64_t Size = 8 * (std::size(Fields) + 2) + Path.size();
   SmallVector<Constant *, 8> Head;
   for (uint64_t Field : Fields)
@@ -277,14 +283,14 @@ void LoadableRewriter::emitCountersTrailer(
       {ConstantArray::get(ArrayType::get(Int64Ty, Head.size()), Head),
        ConstantDataArray::getRaw(Path, Path.size(), Type::getInt8Ty(Ctx)),
        ConstantInt::get(Int64Ty, Size),
-       ConstantInt::get(Int64Ty, layout::CountersTrailerMagic)});
+       ConstantInt::get(Int64Ty, layout::TrailerMagic)});
   GlobalVariable *GV =
-      createGlobal(layout::CountersTrailerVar, Trailer, layout::CountersSection,
+      createGlobal(layout::TrailerVar, Trailer, layout::CountersSection,
                    /*IsConstant=*/false, SymbolScope::Object);
   GV->setAlignment(Align(8));
   if (DL.getTypeAllocSize(Trailer->getType()) != Size)
     report_fatal_error("bpf-cov: the counters trailer is not laid out as "
-                       "Layout.h says");
+                       "contract.def says");
 }
 
 /// With -fprofile-update=atomic, the optimiser can split an atomic add of a
@@ -326,7 +332,7 @@ void LoadableRewriter::placeBitmaps(std::vector<ProfiledFunction> &Functions) {
     }
     F.Bitmap = padToWords(F.Bitmap);
     widenAtomicBitmapUpdates(F.Bitmap);
-    placeInSection(F.Bitmap, layout::BitmapSection, F.Scope);
+    placeInSection(F.Bitmap, layout::BitmapsSection, F.Scope);
     Offset += DL.getTypeAllocSize(F.Bitmap->getValueType());
   }
   BitmapSize = Offset;
@@ -497,20 +503,22 @@ void LoadableRewriter::placeNames() {
 void LoadableRewriter::emitObjectInfo() {
   LLVMContext &Ctx = M.getContext();
   GlobalVariable *CovMap = M.getGlobalVariable(getCoverageMappingVarName(), true);
-  uint64_t CovMapSize =
+  // The values of the head's fields, named as contract.def names them.
+  const uint64_t RawVersionValue = INSTR_PROF_RAW_VERSION;
+  const uint64_t LLVMMajorValue = LLVM_VERSION_MAJOR;
+  const uint64_t CovMapSizeValue =
       CovMap ? DL.getTypeAllocSize(CovMap->getValueType()) : 0;
-
-  createGlobal(layout::RawVersionVar,
-               ConstantInt::get(Type::getInt64Ty(Ctx), INSTR_PROF_RAW_VERSION),
-               layout::CovMapSection, true, SymbolScope::Object);
-  createGlobal(layout::LLVMMajorVar,
-               ConstantInt::get(Type::getInt32Ty(Ctx), LLVM_VERSION_MAJOR),
-               layout::CovMapSection, true, SymbolScope::Object);
-  createGlobal(layout::CovMapSizeVar,
-               ConstantInt::get(Type::getInt32Ty(Ctx), CovMapSize),
-               layout::CovMapSection, true, SymbolScope::Object);
-  createGlobal(layout::ObjectIdVar, ConstantInt::get(Type::getInt64Ty(Ctx), Id),
-               layout::CovMapSection, true, SymbolScope::Object);
+  const uint64_t ObjectIdValue = Id;
+  // One global per field, in contract.def's order, each of its size.
+  const std::pair<StringRef, uint64_t> Head[] = {
+#define BPFCOV_OBJECT_INFO(Field, Bytes) {layout::Field##Var, Field##Value},
+#include "bpfcov/contract.def"
+  };
+  for (size_t I = 0; I != std::size(Head); ++I) {
+    Type *Ty = Type::getIntNTy(Ctx, 8 * layout::ObjectInfoBytes[I]);
+    createGlobal(Head[I].first, ConstantInt::get(Ty, Head[I].second),
+                 layout::CovMapSection, true, SymbolScope::Object);
+  }
   if (CovMap) {
     CovMap->setName(layout::CovMapVar);
     CovMap->setAlignment(Align(8));

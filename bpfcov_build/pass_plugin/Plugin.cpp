@@ -26,6 +26,7 @@
 //===----------------------------------------------------------------------===//
 #include "BPFCov.h"
 #include "Compat.h" // and the pass-plugin interface, wherever this LLVM has it
+#include "Layout.h"
 
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Config/llvm-config.h"
@@ -45,7 +46,7 @@ namespace {
 constexpr StringLiteral PassName = "bpf-cov";
 /// Where clang -fpass-plugin writes the mapping object (unset: nowhere). One
 /// compile at a time: every cc1 process of one clang command sees it.
-constexpr StringLiteral MappingObjectEnv = "BPFCOV_MAPPING_OBJECT";
+constexpr StringLiteral MappingObjectEnv = bpfcov::layout::MappingObjectEnv;
 
 struct PassParams {
   bool Mapping = false;

@@ -23,17 +23,27 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-/* The sections bpfcov-cc gives an object, one map each; keep in sync with
- * bpfcov_build/layout.py (Section), which a test checks. */
+/* The sections bpfcov-cc gives an object, one map each (contract.def, beside
+ * this file, declares them for the pass and the runtime too). */
 static const char *const bpfcov__sections[] = {
-	".data.profc", ".data.profbm", ".rodata.profd", ".rodata.profn", ".rodata.covmap",
+#define BPFCOV_SECTION(Id, Name) Name,
+#include "contract.def"
 };
+
+/* The infix of an object's directory of pins: "<n>" infix "<btf id>". */
+static inline const char *bpfcov__group_infix(void)
+{
+#define BPFCOV_STRING(Id, Value) if (strcmp(#Id, "GroupInfix") == 0) return Value;
+#include "contract.def"
+	return "";
+}
 
 static inline int bpfcov__is_coverage_map(const char *name)
 {
@@ -48,15 +58,21 @@ static inline int bpfcov__is_coverage_map(const char *name)
 /* The first group number not used under dir ("<n>-btf<id>" directories). */
 static inline unsigned bpfcov__next_group(const char *dir)
 {
-	unsigned n, btf, next = 1;
+	const char *infix = bpfcov__group_infix();
+	unsigned long n, next = 1;
 	struct dirent *entry;
 	DIR *d = opendir(dir);
+	char *end;
 
 	if (!d)
 		return next;
-	while ((entry = readdir(d)))
-		if (sscanf(entry->d_name, "%u-btf%u", &n, &btf) == 2 && n >= next)
+	while ((entry = readdir(d))) {
+		if (entry->d_name[0] < '0' || entry->d_name[0] > '9')
+			continue;
+		n = strtoul(entry->d_name, &end, 10);
+		if (strncmp(end, infix, strlen(infix)) == 0 && n >= next)
 			next = n + 1;
+	}
 	closedir(d);
 	return next;
 }
@@ -83,8 +99,9 @@ static inline int bpfcov_save(const struct bpf_object *obj, const char *dir)
 				return -errno;
 			if (mkdir(dir, 0700) && errno != EEXIST)
 				return -errno;
-			n = snprintf(group, sizeof(group), "%s/%u-btf%u", dir,
-				     bpfcov__next_group(dir), info.btf_id);
+			n = snprintf(group, sizeof(group), "%s/%u%s%u", dir,
+				     bpfcov__next_group(dir), bpfcov__group_infix(),
+				     info.btf_id);
 			if (n < 0 || (size_t)n >= sizeof(group))
 				return -ENAMETOOLONG;
 			if (mkdir(group, 0700))
