@@ -34,18 +34,17 @@ directions.
 
 from __future__ import annotations
 
-import os
 import struct
-import tempfile
 from dataclasses import dataclass
 from functools import cached_property
-from pathlib import Path
 from typing import TYPE_CHECKING
 
+from bpfcov_build import fsutil
 from bpfcov_build.errors import FormatError
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
+    from pathlib import Path
 
 __all__ = [
     "LAYOUTS",
@@ -606,24 +605,12 @@ def encode(profile: RawProfile) -> bytes:
 
 
 def write_profraw(path: Path, profile: RawProfile) -> None:
-    """Encode ``profile`` and write it to ``path`` atomically, with mode 0o600.
+    """Encode ``profile`` and write it to ``path`` whole, mode 0600, synced.
 
-    The bytes go to a temporary file in the same directory, which is then renamed over
-    ``path``: a reader sees no file (or the previous one) or the complete new file.
-    The temporary file is removed if anything fails.
+    :func:`bpfcov_build.fsutil.replace_file` writes it: a reader sees no file (or
+    the previous one) or the complete new file, and nothing is left on failure.
     """
-    data = encode(profile)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as tmp:
-            os.fchmod(tmp.fileno(), 0o600)
-            tmp.write(data)
-            tmp.flush()
-            os.fsync(tmp.fileno())
-        Path(tmp_name).replace(path)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
+    fsutil.replace_file(path, encode(profile), what="raw profile", mode=0o600, durable=True)
 
 
 # --------------------------------------------------------------------------------------

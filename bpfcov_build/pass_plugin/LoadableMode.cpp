@@ -431,7 +431,14 @@ void LoadableRewriter::splitDataRecords(
       Type *FieldTy = RecordTy->getElementType(I);
       Constant *Value = Record->getAggregateElement(I);
       Type *Int64Ty = Type::getInt64Ty(M.getContext());
-      switch (layout::rewriteOf(fieldName(I))) {
+      const layout::FieldRewrite Rewrite = layout::rewriteOf(fieldName(I));
+      // One rule per field: a pointer is meaningless on BPF, so the table
+      // must say what each pointer field becomes.
+      if (FieldTy->isPointerTy() && Rewrite == layout::FieldRewrite::Copy)
+        report_fatal_error(Twine("bpf-cov: data-record field ") + fieldName(I) +
+                           " is a pointer that Layout.h's FieldRules do not "
+                           "rewrite");
+      switch (Rewrite) {
       case layout::FieldRewrite::Copy:
         break;
       case layout::FieldRewrite::CounterOffset:
@@ -444,8 +451,6 @@ void LoadableRewriter::splitDataRecords(
         Value = ConstantInt::get(Int64Ty, 0);
         break;
       }
-      if (FieldTy->isPointerTy())
-        Value = ConstantInt::get(Int64Ty, 0);
 
       createGlobal((F.Data->getName() + "_" + fieldName(I)).str(), Value,
                    layout::DataSection, /*IsConstant=*/true, F.Scope);
