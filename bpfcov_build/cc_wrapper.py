@@ -100,8 +100,9 @@ DEFAULT_PROFILE_UPDATE = "-fprofile-update=atomic"
 
 def mapping_object_path(obj: Path) -> Path:
     """Where the mapping object of ``obj`` goes: ``foo.bpf.o`` → ``foo.bpf.obj``."""
-    name = obj.name
-    return obj.with_name(name + "bj" if name.endswith(".o") else name + ".obj")
+    if obj.suffix == ".o":
+        return obj.with_suffix(".obj")
+    return obj.with_name(obj.name + ".obj")
 
 
 def expand_response_files(args: Sequence[str], depth: int = 0) -> list[str]:

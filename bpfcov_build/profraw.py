@@ -2,7 +2,8 @@
 
 The bpfcov runtime reads a BPF program's coverage counters out of kernel maps and must
 hand ``llvm-profdata merge`` a raw profile of the exact raw version that LLVM major
-expects (FACTS.md section 1.5: every llvm-profdata accepts only its own raw version).
+expects: every llvm-profdata accepts only its own raw version
+(``INSTR_PROF_RAW_VERSION``, which ``llvm/ProfileData/InstrProfData.inc`` defines).
 
 Every binary layout is declared once, as data. A :class:`RawLayout` holds one raw
 version's header and per-function data record as tables of :class:`Field` rows, one row
@@ -23,9 +24,10 @@ profile that has some is refused.
 
 Counters and bitmaps are found through relative pointers: record *i*'s ``CounterPtr``
 minus (``CountersDelta`` - *i* x record size) is the byte offset of its counters in the
-counters section; ``BitmapPtr`` and ``BitmapDelta`` work the same way (FACTS.md 2.2).
+counters section; ``BitmapPtr`` and ``BitmapDelta`` work the same way (as compiler-rt's
+writer and llvm-profdata's reader compute them).
 
-The writer uses the simple layout of FACTS.md 2.2: no binary ids, no paddings around the
+The writer uses the simplest layout llvm-profdata accepts: no binary ids, no paddings around the
 counters, ``CountersDelta`` = number of records x record size; ``NamesDelta``,
 ``FunctionPointer``, ``Values`` and v11's uniform-counter and offload fields all 0.
 The names blob (usually zlib-compressed LLVM name data) is copied verbatim in both
@@ -84,7 +86,7 @@ VARIANT_FLAGS: Mapping[str, int] = {
     "MEMPROF": 1 << 62,
     "TEMPORAL_PROF": 1 << 63,
 }
-"""Named ``VARIANT_MASK_*`` bits of the header's Version word (FACTS.md 1.2)."""
+"""Named ``VARIANT_MASK_*`` bits of the header's Version word (``InstrProfData.inc``)."""
 
 # Flags under which the counters are not the u64 array this module reads and writes.
 _UNSUPPORTED_FLAGS = ("BYTE_COVERAGE",)
