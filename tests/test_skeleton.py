@@ -8,8 +8,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from support import BPFFS, XDP_SOURCE, bpfcov, build_plain
-from test_examples_kernel import PACKETS, XDP_COUNTERS, expected_counts
+from support import BPFFS, PACKETS, XDP_COUNTERS, XDP_SOURCE, bpfcov, build_plain, expected_counts
 
 from bpfcov_build.layout import Section
 
