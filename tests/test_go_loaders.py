@@ -45,7 +45,8 @@ CILIUM_MIN = "0.22"
 def _missing() -> str | None:
     """Why the Go loaders cannot be built here, or None."""
     where = (
-        "scripts/setup.sh installs it where packaged; bash scripts/userland.sh sid runs these tests"
+        "scripts/setup.sh installs it where Debian packages cilium/ebpf 0.22 or newer (sid); "
+        "bash scripts/userland.sh sid runs these tests"
     )
     if shutil.which("go") is None:
         return f"Go is not installed (Debian's golang-go); {where}"
@@ -136,15 +137,21 @@ def packet_args(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
     return args
 
 
-def run_and_report(loader: list[str], pins: Path, out: Path) -> dict[str, dict[str, object]]:
-    """``bpfcov run`` of ``loader``, then ``gen`` and ``out -f json``: functions by name."""
+def run_and_report(
+    loader: list[str], maps: list[str], pins: Path, out: Path
+) -> dict[str, dict[str, object]]:
+    """``bpfcov run`` of ``loader``, which creates the coverage maps pinned as ``maps``,
+    then ``gen`` and ``out -f json``: functions by name."""
     run = bpfcov("run", "--require-coverage", "--pin-dir", pins, "--", *loader)
     assert run.returncode == 0, run.stderr
     assert "warning" not in run.stderr, run.stderr
+    # cilium/ebpf gives every map a BTF object of its own: a group each
+    assert sorted([m.name for m in g.iterdir()] for g in pins.iterdir()) == [[m] for m in maps]
     verdicts = run.stdout.splitlines()
     assert len(verdicts) == sum(times for _, times in PACKETS), run.stdout
     gen = bpfcov("gen", "-o", out / "go.profraw", pins)
     assert gen.returncode == 0, gen.stderr
+    assert "warning" not in gen.stderr, gen.stderr
     report = bpfcov("out", "-f", "json", "-o", out / "go.json", out / "go.profraw")
     assert report.returncode == 0, report.stderr
     data = json.loads((out / "go.json").read_text())["data"][0]["functions"]
@@ -168,7 +175,9 @@ def test_load_collection_spec_under_run(
     major: int, loadspec: Path, packet_args: list[str], pins: Path, tmp_path: Path
 ) -> None:
     obj = build(ROOT / "examples" / "xdp" / "xdp_parser.bpf.c", tmp_path / "xdp.bpf.o", major)
-    assert_exact(run_and_report([str(loadspec), str(obj), *packet_args], pins, tmp_path))
+    # NewCollection creates every map of the object
+    every = ["_data_profc", "_rodata_covmap", "_rodata_profd", "_rodata_profn"]
+    assert_exact(run_and_report([str(loadspec), str(obj), *packet_args], every, pins, tmp_path))
 
 
 def test_bpf2go_package_under_run(
@@ -190,4 +199,25 @@ def test_bpf2go_package_under_run(
             "xdp_parser.bpf.c:port_verdict",
         ]
     go(env, module, "build", "-o", str(tmp_path / "bpf2go"), "./cmd/bpf2go")
-    assert_exact(run_and_report([str(tmp_path / "bpf2go"), *packet_args], pins, tmp_path))
+    # LoadXdpObjects (LoadAndAssign) creates only the maps the programs use; gen reads
+    # the names and the mapping from xdp_bpfel.obj
+    used = ["_data_profc", "_rodata_profd"]
+    assert_exact(run_and_report([str(tmp_path / "bpf2go"), *packet_args], used, pins, tmp_path))
+
+
+def test_a_program_the_verifier_refuses_is_named_with_the_loaders_error(
+    major: int, loadspec: Path, pins: Path, tmp_path: Path
+) -> None:
+    """cilium/ebpf gives each map a group of its own: the counters' group is the one
+    named (once), after the loader's own error."""
+    obj = build(ROOT / "tests" / "progs" / "refused.bpf.c", tmp_path / "refused.bpf.o", major)
+    run = bpfcov("run", "--pin-dir", pins, "--", loadspec, obj)
+    assert run.returncode == 1, run.stderr  # the loader's status
+    assert "loadspec: NewCollection: " in run.stderr
+    counters = [g for g in pins.iterdir() if (g / "_data_profc").exists()]
+    assert len(counters) == 1
+    warnings = [line for line in run.stderr.splitlines() if "warning" in line]
+    assert warnings == [
+        f"bpfcov: warning: {counters[0]} ({obj.with_suffix('.obj')}): its maps were created "
+        "but none of its programs loaded (see the program's errors above)"
+    ]
