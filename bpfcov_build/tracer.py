@@ -628,11 +628,16 @@ class _Tracer:
                 group.loaded = True
 
     def unloaded(self) -> list[Path]:
-        """The directories of the objects none of whose programs loaded."""
+        """The directories of the objects none of whose programs loaded.
+
+        Only groups with counters count: a loader that gives every map a BTF object
+        of its own (cilium/ebpf) leaves the read-only maps in groups of their own,
+        which no program uses even when the object's programs loaded.
+        """
         return [
             self.pin_dir / group_dir_name(g.number, g.btf_id)
             for g in self.groups.all
-            if not g.loaded and g.map_ids
+            if not g.loaded and g.map_ids and layout.Section.COUNTERS in g.sections
         ]
 
     def _take(self, t: _Tracee, fd: int) -> None:

@@ -3,7 +3,8 @@
 # sid) or Ubuntu:
 #   1. system packages: clang and LLVM (with development files, tools and the host profiling
 #      runtime) for every LLVM major >= 14 that this machine's apt sources package, or for
-#      those in BPFCOV_LLVM_MAJORS ("14 19"); libbpf, bpftool, ...
+#      those in BPFCOV_LLVM_MAJORS ("14 19"); libbpf, bpftool, ...; Go and cilium/ebpf
+#      where the apt sources package cilium/ebpf 0.22 or newer (Debian sid)
 #   2. a virtualenv (BPFCOV_VENV, default <repo>/.venv) with `pip install '.[test]'`, which
 #      compiles the pass plugin for exactly those majors; redone only when its inputs change
 #   3. bpffs at /sys/fs/bpf and tracefs at /sys/kernel/tracing
@@ -128,6 +129,35 @@ packaged_majors() {
   cat "$tmp/packaged"
 }
 
+# The Go loader tests (tests/test_go_loaders.py) need Go and cilium/ebpf's sources, as
+# Debian packages them; the version they were measured with or newer (Debian sid's),
+# else nothing: older releases' (0.9 in Debian 12, 0.11 in 13) are left alone and the
+# tests skip. Cached like the majors.
+go_packages=(golang-go golang-github-cilium-ebpf-dev)
+min_cilium_ebpf=0.22
+extras_cache=$venv/.bpfcov-packaged-extras
+
+# Prints the optional test packages apt can install here, one a line (none: nothing).
+packaged_extras() {
+  local state first="" line version
+  state=$(apt_state)
+  if [[ -f $extras_cache ]]; then
+    { read -r first; [[ $first == "$state" ]] && while read -r line; do echo "$line"; done; } <"$extras_cache"
+    [[ $first == "$state" ]] && return
+  fi
+  version=$(apt-cache policy "${go_packages[@]}" 2>/dev/null \
+    | awk '/^[^ ].*:$/ { pkg = substr($0, 1, length($0) - 1) }
+           /^  Candidate:/ && $2 != "(none)" { seen[pkg] = $2 }
+           END { if ("golang-go" in seen) print seen["golang-github-cilium-ebpf-dev"] }')
+  if [[ -n $version ]] && dpkg --compare-versions "$version" ge "$min_cilium_ebpf"; then
+    printf '%s\n' "${go_packages[@]}"
+  fi >"$tmp/extras-found"
+  if [[ -d $venv ]]; then
+    { echo "$state"; cat "$tmp/extras-found"; } >"$extras_cache.tmp" && mv "$extras_cache.tmp" "$extras_cache"
+  fi
+  cat "$tmp/extras-found"
+}
+
 # A machine that never ran apt-get update (a fresh container) has empty lists.
 ensure_lists() {
   if ! compgen -G '/var/lib/apt/lists/*Packages*' >/dev/null; then
@@ -169,6 +199,7 @@ choose() {
   # reads the LCOV report in a test
   packages+=(libbpf-dev bpftool linux-libc-dev gcc g++ make cmake ninja-build chromium lcov
     python3 python3-venv python3-pip zlib1g-dev libzstd-dev libelf-dev pkgconf git)
+  mapfile -t -O "${#packages[@]}" packages <"$tmp/extras"
 }
 
 # Fills `missing` with the packages not installed; $tmp/dpkg gets "name version status".
@@ -188,13 +219,15 @@ find_missing() {
 
 ensure_lists
 packaged_majors >"$tmp/chosen-from"
+packaged_extras >"$tmp/extras"
 choose
 find_missing
 
 if [[ ${#missing[@]} -gt 0 ]]; then
   apt_get update -qq >"$tmp/apt.log" 2>&1 || fail "apt-get update failed" "$tmp/apt.log"
-  rm -f "$majors_cache"
+  rm -f "$majors_cache" "$extras_cache"
   packaged_majors >"$tmp/chosen-from"
+  packaged_extras >"$tmp/extras"
   choose
   find_missing
   echo "bpfcov: installing ${missing[*]}"
@@ -256,7 +289,8 @@ if [[ ! -f $stamp || $(<"$stamp") != "$want" ]]; then
     --config-settings=build-dir="$venv/build/{wheel_tag}" '.[test]' \
     >"$tmp/pip.log" 2>&1 || fail "pip install '.[test]' failed" "$tmp/pip.log"
   echo "$want" >"$stamp"
-  packaged_majors >/dev/null # caches the list in the new virtualenv
+  packaged_majors >/dev/null # caches the lists in the new virtualenv
+  packaged_extras >/dev/null
   # bpfcov out, bpfcov-cc and bpfcov skel need no root: say when other users cannot
   # reach this virtualenv (a clone in root's 0700 home), and what they can do.
   dir=$venv

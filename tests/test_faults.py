@@ -11,8 +11,17 @@ import threading
 import time
 from pathlib import Path
 
-from support import BPFFS, EXAMPLES, TP_SOURCE, XDP_SOURCE, bpfcov, build, script
-from test_examples_kernel import PACKETS, expected_counts
+from support import (
+    BPFFS,
+    EXAMPLES,
+    PACKETS,
+    TP_SOURCE,
+    XDP_SOURCE,
+    bpfcov,
+    build,
+    expected_counts,
+    script,
+)
 from test_run import assert_xdp_report, export
 
 PROGS = Path(__file__).resolve().parent / "progs"

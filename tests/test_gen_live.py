@@ -14,8 +14,7 @@ import re
 from pathlib import Path
 
 from elftools.elf.elffile import ELFFile
-from support import bpfcov, loaded
-from test_examples_kernel import PACKETS
+from support import PACKETS, bpfcov, loaded
 
 from bpfcov_build import bpf, profraw
 from bpfcov_build.layout import Section, parse_counters_parts

@@ -6,8 +6,16 @@ import json
 from pathlib import Path
 
 import pytest
-from support import XDP_SOURCE, bpfcov, build, llvm_majors, loaded, raw_version
-from test_examples_kernel import PACKETS, expected_counts
+from support import (
+    PACKETS,
+    XDP_SOURCE,
+    bpfcov,
+    build,
+    expected_counts,
+    llvm_majors,
+    loaded,
+    raw_version,
+)
 
 from bpfcov_build import bpf, profraw, toolchain
 from bpfcov_build.errors import NotFoundError

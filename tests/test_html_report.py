@@ -11,8 +11,7 @@ import shutil
 import subprocess
 from typing import TYPE_CHECKING
 
-from support import ROOT, bpfcov
-from test_examples_kernel import expected_counts
+from support import ROOT, bpfcov, expected_counts
 from test_gen_out import gen_after_packets
 
 if TYPE_CHECKING:

@@ -29,18 +29,23 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from support import XDP_SOURCE, bpfcov, build, build_plain, llvm_majors, loaded
-from test_examples_kernel import (
+from support import (
     ETH_P_IP,
     IPPROTO_UDP,
     PORT_COUNTERS,
     XDP_COUNTERS,
-    counters_by_function,
+    XDP_SOURCE,
+    bpfcov,
+    build,
+    build_plain,
     eth,
     ipv4,
+    llvm_majors,
+    loaded,
     model_xdp,
     udp,
 )
+from test_examples_kernel import counters_by_function
 
 from bpfcov_build import bpf
 

@@ -24,8 +24,16 @@ from pathlib import Path
 
 import pytest
 from elftools.elf.elffile import ELFFile
-from support import BPFFS, EXAMPLES, ROOT, llvm_cov, llvm_majors, multiarch_include, script
-from test_examples_kernel import model_xdp
+from support import (
+    BPFFS,
+    EXAMPLES,
+    ROOT,
+    llvm_cov,
+    llvm_majors,
+    model_xdp,
+    multiarch_include,
+    script,
+)
 
 from bpfcov_build import toolchain
 from bpfcov_build.layout import ObjectInfo, Section, parse_object_info

@@ -18,8 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-from support import EXAMPLES, XDP_SOURCE, bpfcov, build, build_loader, script
-from test_examples_kernel import PACKETS
+from support import EXAMPLES, PACKETS, XDP_SOURCE, bpfcov, build, build_loader, script
 from test_run import assert_xdp_report
 
 if TYPE_CHECKING:

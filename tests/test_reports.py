@@ -8,8 +8,7 @@ import subprocess
 import xml.etree.ElementTree as ET
 from typing import TYPE_CHECKING
 
-from support import XDP_SOURCE, bpfcov, build
-from test_examples_kernel import PACKETS, expected_counts
+from support import PACKETS, XDP_SOURCE, bpfcov, build, expected_counts
 from test_gen_out import gen_after_packets
 
 if TYPE_CHECKING:

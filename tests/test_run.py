@@ -12,17 +12,18 @@ from pathlib import Path
 import pytest
 from support import (
     EXAMPLES,
+    PACKETS,
     ROOT,
     TP_SOURCE,
     XDP_SOURCE,
     bpfcov,
     build,
     build_loader,
+    expected_counts,
     llvm_majors,
     run_dirs,
     script,
 )
-from test_examples_kernel import PACKETS, expected_counts
 
 from bpfcov_build import bpf
 

@@ -7,8 +7,16 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from support import BPFFS, ROOT, XDP_SOURCE, bpfcov, build_plain
-from test_examples_kernel import PACKETS, XDP_COUNTERS, expected_counts
+from support import (
+    BPFFS,
+    PACKETS,
+    ROOT,
+    XDP_COUNTERS,
+    XDP_SOURCE,
+    bpfcov,
+    build_plain,
+    expected_counts,
+)
 
 from bpfcov_build.contract import GLOBALS, SECTIONS, STRINGS
 from bpfcov_build.layout import GROUP_INFIX, Section

@@ -1,0 +1,5 @@
+module bpfcov.test/goloaders
+
+go 1.22
+
+require github.com/cilium/ebpf v0.22.0

@@ -1,0 +1,1 @@
+../../../../examples/xdp/xdp_parser.bpf.c
