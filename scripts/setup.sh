@@ -217,10 +217,10 @@ fi
 # the loaders are written for (sid), skipped without a word elsewhere (trixie has
 # libbpf-rs 0.25). The answer is kept per state of the apt lists.
 rust_packages=(cargo librust-aya-dev librust-libbpf-rs-dev librust-libc-dev)
-rust_versions=(. '0.13.*' '0.27.*' '0.2.*') # the candidate each must have (. any)
+rust_versions=('*' '0.13.*' '0.27.*' '0.2.*') # the candidate version each must have
 rust_cache=$venv/.bpfcov-rust-packaged
 install_rust_packages() {
-  local pkg state i candidates
+  local pkg state i candidates version
   local -A ok=()
   while read -r pkg state; do
     [[ $state == "install ok installed" ]] && ok[$pkg]=1
@@ -236,9 +236,9 @@ install_rust_packages() {
     | awk '/^[^ ].*:$/ { pkg = substr($0, 1, length($0) - 1) }
            /^  Candidate:/ { print pkg, $2 }')
   for i in "${!rust_packages[@]}"; do
+    version=$(awk -v p="${rust_packages[$i]}" '$1 == p && $2 != "(none)" { print $2 }' <<<"$candidates")
     # shellcheck disable=SC2053 # the wanted version is a glob
-    if ! awk -v p="${rust_packages[$i]}" '$1 == p && $2 != "(none)" { print $2 }' \
-      <<<"$candidates" | { read -r v && [[ $v == ${rust_versions[$i]} || ${rust_versions[$i]} == . ]]; }; then
+    if [[ -z $version || $version != ${rust_versions[$i]} ]]; then
       if [[ -d $venv ]]; then echo "$state none" >"$rust_cache"; fi
       return 0
     fi
