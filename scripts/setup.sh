@@ -3,8 +3,9 @@
 # sid) or Ubuntu:
 #   1. system packages: clang and LLVM (with development files, tools and the host profiling
 #      runtime) for every LLVM major >= 14 that this machine's apt sources package, or for
-#      those in BPFCOV_LLVM_MAJORS ("14 19"); libbpf, bpftool, ...; Go and cilium/ebpf
-#      where the apt sources package cilium/ebpf 0.22 or newer (Debian sid)
+#      those in BPFCOV_LLVM_MAJORS ("14 19"); libbpf, bpftool, ...; for the tests, Go and
+#      cilium/ebpf where the apt sources package cilium/ebpf 0.22 or newer, and cargo with
+#      Debian's aya and libbpf-rs crates where they package those (Debian sid)
 #   2. a virtualenv (BPFCOV_VENV, default <repo>/.venv) with `pip install '.[test]'`, which
 #      compiles the pass plugin for exactly those majors; redone only when its inputs change
 #   3. bpffs at /sys/fs/bpf and tracefs at /sys/kernel/tracing
@@ -242,6 +243,45 @@ if [[ ${#missing[@]} -gt 0 ]]; then
     || fail "apt-get install ${missing[*]} failed" "$tmp/apt.log"
   find_missing
 fi
+
+# --- 1b. Rust loaders for the tests -------------------------------------------------------
+# tests/test_rust_loaders.py builds aya and libbpf-rs loaders offline from Debian's packaged
+# crates (/usr/share/cargo/registry): installed where the apt sources package the versions
+# the loaders are written for (sid), skipped without a word elsewhere (trixie has
+# libbpf-rs 0.25). The answer is kept per state of the apt lists.
+rust_packages=(cargo librust-aya-dev librust-libbpf-rs-dev librust-libc-dev)
+rust_versions=('*' '0.13.*' '0.27.*' '0.2.*') # the candidate version each must have
+rust_cache=$venv/.bpfcov-rust-packaged
+install_rust_packages() {
+  local pkg state i candidates version
+  local -A ok=()
+  while read -r pkg state; do
+    [[ $state == "install ok installed" ]] && ok[$pkg]=1
+  done < <(dpkg-query -W -f='${Package} ${Status}\n' "${rust_packages[@]}" 2>/dev/null || true)
+  local missing_rust=()
+  for pkg in "${rust_packages[@]}"; do
+    [[ -n ${ok[$pkg]-} ]] || missing_rust+=("$pkg")
+  done
+  [[ ${#missing_rust[@]} -gt 0 ]] || return 0
+  state=$(apt_state)
+  [[ -f $rust_cache && $(<"$rust_cache") == "$state none" ]] && return 0
+  candidates=$(apt-cache policy "${rust_packages[@]}" 2>/dev/null \
+    | awk '/^[^ ].*:$/ { pkg = substr($0, 1, length($0) - 1) }
+           /^  Candidate:/ { print pkg, $2 }')
+  for i in "${!rust_packages[@]}"; do
+    version=$(awk -v p="${rust_packages[$i]}" '$1 == p && $2 != "(none)" { print $2 }' <<<"$candidates")
+    # shellcheck disable=SC2053 # the wanted version is a glob
+    if [[ -z $version || $version != ${rust_versions[$i]} ]]; then
+      if [[ -d $venv ]]; then echo "$state none" >"$rust_cache"; fi
+      return 0
+    fi
+  done
+  echo "bpfcov: installing ${missing_rust[*]} (for tests/test_rust_loaders.py)"
+  apt_get update -qq >"$tmp/apt.log" 2>&1 || fail "apt-get update failed" "$tmp/apt.log"
+  apt_get install -y -qq --no-install-recommends "${missing_rust[@]}" >"$tmp/apt.log" 2>&1 \
+    || fail "apt-get install ${missing_rust[*]} failed" "$tmp/apt.log"
+}
+install_rust_packages
 
 # --- 2. virtualenv and the bpfcov package ------------------------------------------------
 py=$venv/bin/python
