@@ -68,30 +68,33 @@ def raw_version(major: int) -> int:
     return instrprof_define(major, "INSTR_PROF_RAW_VERSION")
 
 
-@functools.cache
-def clang_accepts(major: int, *flags: str) -> bool:
-    """Whether clang-N compiles an instrumented BPF file with ``flags`` (a capability
-    probe: e.g. -fcoverage-mcdc came with clang 18)."""
+def clang_probe(major: int, *args: str) -> subprocess.CompletedProcess[str]:
+    """clang-N on a small instrumented BPF file with a decision, with ``args``."""
     with tempfile.TemporaryDirectory(prefix="bpfcov-test-probe-") as tmp:
         source = Path(tmp) / "probe.c"
         source.write_text("int f(int a, int b) { return a > 0 && b > 0; }\n")
-        result = subprocess.run(
+        return subprocess.run(
             [
                 toolchain.Toolchain(major).clang,
                 "-target",
                 "bpf",
                 "-fprofile-instr-generate",
                 "-fcoverage-mapping",
-                *flags,
-                "-c",
+                *args,
                 source,
-                "-o",
-                Path(tmp) / "probe.o",
             ],
             capture_output=True,
+            text=True,
             check=False,
+            cwd=tmp,
         )
-    return result.returncode == 0
+
+
+@functools.cache
+def clang_accepts(major: int, *flags: str) -> bool:
+    """Whether clang-N compiles an instrumented BPF file with ``flags`` (a capability
+    probe: e.g. -fcoverage-mcdc came with clang 18)."""
+    return clang_probe(major, *flags, "-c", "-o", "probe.o").returncode == 0
 
 
 def mcdc_majors() -> list[int]:
@@ -391,3 +394,25 @@ def expected_counts() -> tuple[Counter[str], Counter[str]]:
         for _ in range(times):
             model_xdp(packet, xdp, port)
     return xdp, port
+
+
+def export(profile: Path, tmp_path: Path, *objects: Path) -> dict[str, dict[str, object]]:
+    """The functions of ``bpfcov out -f json`` of ``profile``, by name."""
+    out = tmp_path / f"{profile.stem}.json"
+    obj_args = [a for o in objects for a in ("--object", o)]
+    result = bpfcov("out", "-f", "json", "-o", out, *obj_args, profile)
+    assert result.returncode == 0, result.stderr
+    return {f["name"]: f for f in json.loads(out.read_text())["data"][0]["functions"]}
+
+
+def assert_xdp_report(functions: dict[str, dict[str, object]]) -> None:
+    """The counts llvm-cov shows are what PACKETS make the XDP parser run."""
+    xdp, port = expected_counts()
+    assert functions["xdp_parser"]["count"] == xdp["entry"]
+    verdict = functions["xdp_parser.bpf.c:port_verdict"]
+    assert verdict["count"] == port["entry"]
+    branches = sorted((b[0], b[4], b[5]) for b in verdict["branches"])  # type: ignore[attr-defined]
+    assert [(t, f) for _, t, f in branches] == [
+        (port["if_dns"], port["entry"] - port["if_dns"]),
+        (port["if_privileged"], port["entry"] - port["if_dns"] - port["if_privileged"]),
+    ]

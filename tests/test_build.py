@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import os
 import subprocess
-import tempfile
 from pathlib import Path
 
 import pytest
-from support import ROOT, clang_accepts, llvm_majors, raw_version
+from support import ROOT, clang_accepts, clang_probe, llvm_majors, raw_version
 
 from bpfcov_build import toolchain
 from bpfcov_build.errors import NotFoundError
@@ -125,30 +124,10 @@ def test_majors_come_from_the_environment_too(tmp_path: Path) -> None:
 def mcdc_bitmap_updates_are_atomic(major: int) -> bool:
     """Whether clang-N's MC/DC bitmap updates under -fprofile-update=atomic are
     atomic read-modify-writes (LLVM 18's are a load, an or and a store)."""
-    with tempfile.TemporaryDirectory(prefix="bpfcov-test-probe-") as tmp:
-        source = Path(tmp) / "probe.c"
-        source.write_text("int f(int a, int b) { return a > 0 && b > 0; }\n")
-        ir = subprocess.run(
-            [
-                toolchain.Toolchain(major).clang,
-                "-target",
-                "bpf",
-                "-O2",
-                "-fprofile-instr-generate",
-                "-fcoverage-mapping",
-                "-fcoverage-mcdc",
-                "-fprofile-update=atomic",
-                "-S",
-                "-emit-llvm",
-                "-o",
-                "-",
-                source,
-            ],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout
-    return "atomicrmw or ptr" in ir
+    flags = ("-O2", "-fcoverage-mcdc", "-fprofile-update=atomic", "-S", "-emit-llvm")
+    ir = clang_probe(major, *flags, "-o", "-")
+    assert ir.returncode == 0, ir.stderr
+    return "atomicrmw or ptr" in ir.stdout
 
 
 @pytest.mark.parametrize("major", llvm_majors(), ids=lambda n: f"llvm{n}")

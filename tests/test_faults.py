@@ -17,12 +17,13 @@ from support import (
     PACKETS,
     TP_SOURCE,
     XDP_SOURCE,
+    assert_xdp_report,
     bpfcov,
     build,
     expected_counts,
+    export,
     script,
 )
-from test_run import assert_xdp_report, export
 
 PROGS = Path(__file__).resolve().parent / "progs"
 

@@ -18,8 +18,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-from support import EXAMPLES, PACKETS, XDP_SOURCE, bpfcov, build, build_loader, script
-from test_run import assert_xdp_report
+from support import (
+    EXAMPLES,
+    PACKETS,
+    XDP_SOURCE,
+    assert_xdp_report,
+    bpfcov,
+    build,
+    build_loader,
+    script,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Iterator

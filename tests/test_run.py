@@ -16,10 +16,11 @@ from support import (
     ROOT,
     TP_SOURCE,
     XDP_SOURCE,
+    assert_xdp_report,
     bpfcov,
     build,
     build_loader,
-    expected_counts,
+    export,
     llvm_majors,
     run_dirs,
     script,
@@ -51,26 +52,6 @@ def run_loader_packets(loader: Path, packets: list[tuple[Path, int]], pins: Path
     result = bpfcov("run", "--pin-dir", pins, "--", loader, *args)
     assert result.returncode == 0, result.stderr
     assert f"bpfcov: pinning coverage maps under {pins}" in result.stderr
-
-
-def export(profile: Path, tmp_path: Path, *objects: Path) -> dict[str, dict[str, object]]:
-    out = tmp_path / f"{profile.stem}.json"
-    obj_args = [a for o in objects for a in ("--object", o)]
-    result = bpfcov("out", "-f", "json", "-o", out, *obj_args, profile)
-    assert result.returncode == 0, result.stderr
-    return {f["name"]: f for f in json.loads(out.read_text())["data"][0]["functions"]}
-
-
-def assert_xdp_report(functions: dict[str, dict[str, object]]) -> None:
-    xdp, port = expected_counts()
-    assert functions["xdp_parser"]["count"] == xdp["entry"]
-    verdict = functions["xdp_parser.bpf.c:port_verdict"]
-    assert verdict["count"] == port["entry"]
-    branches = sorted((b[0], b[4], b[5]) for b in verdict["branches"])  # type: ignore[attr-defined]
-    assert [(t, f) for _, t, f in branches] == [
-        (port["if_dns"], port["entry"] - port["if_dns"]),
-        (port["if_privileged"], port["entry"] - port["if_dns"] - port["if_privileged"]),
-    ]
 
 
 def test_skeleton_loader_under_run(
