@@ -39,6 +39,18 @@ usage() {
   fail "usage: bash scripts/userland.sh [--no-setup] SUITE [--] CMD... (SUITE: bookworm, trixie, trixie-backports, sid, experimental, ...)"
 }
 
+# Shell code that starts a command in a mount namespace of its own (unshare --mount
+# --propagation unchanged), so that its mounts reach no other namespace: / made private,
+# or, where / is no mount point (in a chroot, such as another userland), every mount
+# point the command sees.
+private_prelude='
+if ! mount --make-rprivate / 2>/dev/null; then
+  findmnt -rno TARGET | while read -r point; do
+    mount --make-private "$(printf "%b" "$point")" || exit 1
+  done || { echo "bpfcov: cannot make the mounts of a new namespace private" >&2; exit 1; }
+fi
+'
+
 setup=true
 if [[ ${1-} == --no-setup ]]; then
   setup=false
@@ -164,7 +176,7 @@ make_userland() {
     echo "bpfcov: making the $suite userland in $dir with debootstrap from $mirror (takes minutes, once)" >&2
     # In a mount namespace of its own: debootstrap mounts /proc and /sys inside the target,
     # and an interrupted run must not leave them mounted.
-    if ! unshare --mount --propagation private \
+    if ! unshare --mount --propagation unchanged -- bash -c "$private_prelude"'exec "$@"' debootstrap \
       debootstrap --variant=minbase --include=ca-certificates "$base" "$new" "$mirror" "$script" \
       >"$locks/$suite.log" 2>&1; then
       tail -n 20 "$locks/$suite.log" >&2
@@ -261,5 +273,5 @@ inside() {
 }
 export -f inside
 export dir repo cache locks suite setup cwd
-exec unshare --mount --propagation private -- bash -c "$(declare -p env_args); inside \"\$@\"" \
-  userland "$@"
+exec unshare --mount --propagation unchanged -- \
+  bash -c "$private_prelude$(declare -p env_args); inside \"\$@\"" userland "$@"

@@ -211,6 +211,8 @@ def run_bad(bad: Bad, places: dict[str, str]) -> subprocess.CompletedProcess[str
 
 @pytest.mark.parametrize("bad", BAD, ids=[b.id for b in BAD])
 def test_bad_input_is_one_line(bad: Bad, places: dict[str, str]) -> None:
+    if "{other_obj}" in bad.args and len(llvm_majors()) < 2:
+        pytest.skip("an object of another LLVM needs two LLVM majors with a plugin here")
     userfile, userdir = Path(places["userfile"]), Path(places["userdir"])
     userfile.write_text(USER_TEXT)
     (userdir / "keep.txt").write_text(USER_TEXT)
