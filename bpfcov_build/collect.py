@@ -20,9 +20,11 @@ from bpfcov_build.errors import BpfcovError, FormatError, NotFoundError
 from bpfcov_build.layout import (
     NO_PROGRAM_LOADED,
     PART_ALIGN,
+    BitmapsPart,
     CountersPart,
     Section,
     mapping_object_image,
+    parse_bitmaps_parts,
     parse_counters_parts,
     parse_object_infos,
     pin_name,
@@ -105,8 +107,9 @@ def pinned_groups(run_dir: Path) -> list[MapGroup]:
     """The objects pinned under ``run_dir``, one subdirectory each.
 
     A subdirectory without a counters map holds maps a loader made apart from
-    theirs (one BTF object per map, as cilium/ebpf does): it is passed over, since
-    everything but the counters can be read from the mapping object.
+    theirs (one BTF object per map, as cilium/ebpf does): an MC/DC bitmaps map
+    there joins the counters of the object its trailer names; the rest is passed
+    over, since it can be read from the mapping object.
     """
     try:
         return _pinned_groups(run_dir)
@@ -123,7 +126,8 @@ def _pinned_groups(run_dir: Path) -> list[MapGroup]:
         msg = f"{run_dir}: no such run directory (see bpfcov run's output, or bpfcov list)"
         raise NotFoundError(msg)
     groups = []
-    for sub in sorted(p for p in run_dir.iterdir() if p.is_dir()):
+    orphans = []
+    for sub in sorted((p for p in run_dir.iterdir() if p.is_dir()), key=_creation_order):
         values = {}
         for section in Section:
             pin = sub / pin_name(section)
@@ -132,10 +136,68 @@ def _pinned_groups(run_dir: Path) -> list[MapGroup]:
         if Section.COUNTERS in values:
             loaded = False if (sub / NO_PROGRAM_LOADED).is_dir() else None
             groups.append(MapGroup(str(sub), values, programs_loaded=loaded))
+        elif Section.BITMAPS in values:
+            orphans.append(_Bitmaps(values[Section.BITMAPS]))
+    groups = _with_their_bitmaps(groups, orphans)
     if not groups:
         msg = f"{run_dir}: holds no coverage maps; was the program built with bpfcov-cc?"
         raise NotFoundError(msg)
     return groups
+
+
+def _creation_order(sub: Path) -> tuple[int, str]:
+    """``<n>-btf<id>`` directories by n, the order ``bpfcov run`` saw them made."""
+    head = sub.name.partition("-")[0]
+    return (int(head), sub.name) if head.isdigit() else (-1, sub.name)
+
+
+@dataclass(frozen=True)
+class _Bitmaps:
+    """A bitmaps map not grouped with counters (its loader gave it a BTF of its own)."""
+
+    value: bytes
+    map_id: int = 0
+    prog_ids: frozenset[int] = frozenset()
+
+
+def _bitmaps_object_ids(value: bytes) -> list[int]:
+    try:
+        return [p.object_id for p in parse_bitmaps_parts(value)]
+    except FormatError:
+        return []  # read_group names the problem
+
+
+def _with_their_bitmaps(groups: list[MapGroup], orphans: list[_Bitmaps]) -> list[MapGroup]:
+    """The groups, each given the bitmaps map its counters need, if it had none.
+
+    A bitmaps map matches when its trailer names the objects whose counters count
+    bitmaps; of several, the one the same programs use (known live), else the first
+    in creation order (a loader makes one object's maps together).
+    """
+    if not orphans:
+        return groups
+    out = []
+    for group in groups:
+        if Section.BITMAPS not in group.values:
+            counters = group.values[Section.COUNTERS]
+            wanted = [p.object_id for p in _counters_parts(counters) if p.bitmap_size]
+            matching = [o for o in orphans if wanted and _bitmaps_object_ids(o.value) == wanted]
+            shared = [o for o in matching if o.prog_ids & set(group.prog_ids)]
+            if shared or matching:
+                chosen = (shared or matching)[0]
+                orphans.remove(chosen)
+                values = {**group.values, Section.BITMAPS: chosen.value}
+                map_ids = (*group.map_ids, chosen.map_id) if chosen.map_id else group.map_ids
+                group = replace(group, values=values, map_ids=map_ids)  # noqa: PLW2901
+        out.append(group)
+    return out
+
+
+def _counters_parts(value: bytes) -> tuple[CountersPart, ...]:
+    try:
+        return parse_counters_parts(value)
+    except FormatError:
+        return ()  # read_group names the problem
 
 
 def _programs_by_map() -> dict[int, list[int]]:
@@ -170,6 +232,7 @@ def _live_groups() -> list[MapGroup]:
     counters: list[tuple[int, int, bytes]] = []
     by_btf: dict[int, dict[Section, bytes]] = {}
     ids: dict[int, dict[Section, int]] = {}
+    bitmaps: list[tuple[int, int, bytes]] = []
     for map_id in bpf.map_ids():
         try:
             fd = bpf.map_fd_by_id(map_id, read_only=True)
@@ -183,10 +246,20 @@ def _live_groups() -> list[MapGroup]:
             value = bpf.read_map_value(fd)
             if section is Section.COUNTERS:
                 counters.append((map_id, info.btf_id, value))
+            elif section is Section.BITMAPS:
+                bitmaps.append((map_id, info.btf_id, value))
             elif info.btf_id:
                 by_btf.setdefault(info.btf_id, {})[section] = value
                 ids.setdefault(info.btf_id, {})[section] = map_id
     users = _programs_by_map() if counters else {}
+    counters_btf = {btf for _, btf, _ in counters if btf}
+    orphans = []
+    for map_id, btf, value in bitmaps:
+        if btf in counters_btf:
+            by_btf.setdefault(btf, {})[Section.BITMAPS] = value
+            ids.setdefault(btf, {})[Section.BITMAPS] = map_id
+        else:
+            orphans.append(_Bitmaps(value, map_id, frozenset(users.get(map_id, ()))))
     groups = []
     for map_id, btf, value in counters:
         progs = tuple(users.get(map_id, ()))
@@ -203,7 +276,7 @@ def _live_groups() -> list[MapGroup]:
     if not groups:
         msg = "no instrumented BPF object is loaded (built with bpfcov-cc)"
         raise NotFoundError(msg)
-    return groups
+    return _with_their_bitmaps(groups, orphans)
 
 
 @dataclass(frozen=True)
@@ -251,9 +324,23 @@ def read_group(group: MapGroup) -> Coverage:
         raise FormatError(msg)
     static = _static_from_maps(group, parts, layout) or _static_from_objects(label, parts, layout)
     bitmaps = group.values.get(Section.BITMAPS, b"")
+    bitmap_parts = _bitmaps_by_object(label, bitmaps)
     records = []
-    bitmap_base = 0
     for part, part_records in zip(parts, static.records, strict=True):
+        bm_part = None
+        if part.bitmap_size:
+            queue = bitmap_parts.get(part.object_id)
+            if not queue:
+                whose = part.object_path or "its object"
+                msg = (
+                    f"{label}: no {Section.BITMAPS} map holds the MC/DC bitmaps of {whose} "
+                    "(did the loader create it?)"
+                )
+                raise NotFoundError(msg)
+            bm_part = queue.pop(0)
+            if bm_part.bitmap_size != part.bitmap_size:
+                msg = f"{label}: {Section.BITMAPS} and {Section.COUNTERS} disagree on its size"
+                raise FormatError(msg)
         for rec in part_records:
             start, count = rec["CounterPtr"][0] + part.start, rec["NumCounters"][0]
             if (
@@ -264,12 +351,13 @@ def read_group(group: MapGroup) -> Coverage:
                 msg = f"{label}: a data record points outside {Section.COUNTERS}"
                 raise FormatError(msg)
             bitmap = b""
-            if "NumBitmapBytes" in rec:
-                bm_start, bm_len = rec["BitmapPtr"][0] + bitmap_base, rec["NumBitmapBytes"][0]
-                if bm_len and bm_start + bm_len > len(bitmaps):
+            bm_len = rec["NumBitmapBytes"][0] if "NumBitmapBytes" in rec else 0
+            if bm_len:
+                offset = rec["BitmapPtr"][0]
+                if bm_part is None or offset < 0 or offset + bm_len > bm_part.bitmap_size:
                     msg = f"{label}: a data record points outside {Section.BITMAPS}"
                     raise FormatError(msg)
-                bitmap = bitmaps[bm_start : bm_start + bm_len]
+                bitmap = bitmaps[bm_part.start + offset : bm_part.start + offset + bm_len]
             records.append(
                 FunctionRecord(
                     name_ref=rec["NameRef"][0],
@@ -279,9 +367,23 @@ def read_group(group: MapGroup) -> Coverage:
                     bitmap=bitmap,
                 )
             )
-        bitmap_base += -(-part.bitmap_size // PART_ALIGN) * PART_ALIGN
     profile = RawProfile(version=first.raw_version, records=tuple(records), names=static.names)
     return Coverage(label, static.infos, profile)
+
+
+def _bitmaps_by_object(label: str, value: bytes) -> dict[int, list[BitmapsPart]]:
+    """The parts of a ``.data.profbm`` value by object id, in link order."""
+    if not value:
+        return {}
+    try:
+        parts = parse_bitmaps_parts(value)
+    except FormatError as exc:
+        msg = f"{label}: {exc}"
+        raise FormatError(msg) from exc
+    by_id: dict[int, list[BitmapsPart]] = {}
+    for part in parts:
+        by_id.setdefault(part.object_id, []).append(part)
+    return by_id
 
 
 def _static_from_maps(

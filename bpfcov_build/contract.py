@@ -12,6 +12,7 @@ import re
 from pathlib import Path
 
 __all__ = [
+    "BITMAP_TRAILER",
     "CONTRACT",
     "GLOBALS",
     "OBJECT_INFO",
@@ -58,6 +59,8 @@ GLOBALS = _strings(_FAMILIES["GLOBAL"])
 OBJECT_INFO = _ints(_FAMILIES["OBJECT_INFO"])
 #: The u64 fields of the counters trailer, in order.
 TRAILER = tuple(_FAMILIES["TRAILER"])
+#: The u64 fields of the bitmaps trailer, in order.
+BITMAP_TRAILER = tuple(_FAMILIES["BITMAP_TRAILER"])
 #: Numbers (``TrailerMagic``, ``MinLLVMMajor`` ...).
 VALUES = _ints(_FAMILIES["VALUE"])
 #: Strings (``RunRoot``, ``MappingObjectEnv`` ...).

@@ -17,12 +17,14 @@ import struct
 from dataclasses import dataclass
 from pathlib import Path
 
-from bpfcov_build.contract import GLOBALS, SECTIONS, STRINGS, TRAILER, VALUES
+from bpfcov_build.contract import BITMAP_TRAILER, GLOBALS, SECTIONS, STRINGS, TRAILER, VALUES
 from bpfcov_build.contract import OBJECT_INFO as _INFO_FIELDS
 from bpfcov_build.errors import FormatError, NotFoundError
 from bpfcov_build.profraw import Field
 
 __all__ = [
+    "BITMAPS_TRAILER",
+    "BITMAPS_TRAILER_MAGIC",
     "COUNTERS_TRAILER",
     "COUNTERS_TRAILER_MAGIC",
     "GROUP_INFIX",
@@ -32,6 +34,7 @@ __all__ = [
     "OBJECT_INFO",
     "PART_ALIGN",
     "RUN_ROOT",
+    "BitmapsPart",
     "CountersPart",
     "MappingImage",
     "ObjectInfo",
@@ -39,6 +42,7 @@ __all__ = [
     "map_name",
     "mapping_object_image",
     "mapping_object_info",
+    "parse_bitmaps_parts",
     "parse_counters_parts",
     "parse_object_info",
     "parse_object_infos",
@@ -148,6 +152,11 @@ _TRAILER_HEAD = struct.Struct("<" + "".join(f.fmt for f in COUNTERS_TRAILER))
 _TRAILER_TAIL = struct.Struct("<QQ")  # TrailerSize, Magic
 #: The last word of every object's part of ``.data.profc``: "BPFCOVT1".
 COUNTERS_TRAILER_MAGIC = VALUES["TrailerMagic"]
+#: The end of each object's part of ``.data.profbm`` (objects with MC/DC bitmaps
+#: only), after its bitmaps: the fields, then its size and the magic "BPFCOVB1".
+BITMAPS_TRAILER: tuple[Field, ...] = tuple(Field(name, "Q") for name in BITMAP_TRAILER)
+_BITMAPS_HEAD = struct.Struct("<" + "".join(f.fmt for f in BITMAPS_TRAILER))
+BITMAPS_TRAILER_MAGIC = VALUES["BitmapTrailerMagic"]
 
 
 @dataclass(frozen=True)
@@ -165,45 +174,81 @@ class CountersPart:
     object_path: str
 
 
-def parse_counters_parts(value: bytes) -> tuple[CountersPart, ...]:
-    """The parts of a ``.data.profc`` value, in link order (one unless linked).
+@dataclass(frozen=True)
+class BitmapsPart:
+    """One object's part of a ``.data.profbm`` value: its MC/DC bitmaps."""
 
-    Read from the end: each part ends with its trailer, whose last words are its
-    size and the magic; the part's counters come just before it.
+    start: int
+    """Where its bitmaps start in the value (the records' offsets count from here)."""
+    object_id: int
+    bitmap_size: int
+
+
+def _parts(
+    value: bytes,
+    section: Section,
+    head: struct.Struct,
+    magic: int,
+    names: tuple[str, ...],
+    size_field: str,
+) -> list[tuple[int, dict[str, int], bytes]]:
+    """Each object's part of a map value whose parts end with a trailer, in order.
+
+    For each: where the part starts, its trailer's fields, and the bytes between
+    those fields and the trailer's size word.
+
+    Read from the end: a trailer's last two words are its size and ``magic``, and the
+    part's own bytes (``size_field`` of them) come just before it.
     """
-    parts: list[CountersPart] = []
+    parts: list[tuple[int, dict[str, int], bytes]] = []
     end = len(value)
+    missing = f"{section} has no bpfcov trailer; was it built by an older bpfcov-cc?"
     while end > 0:
-        if end < _TRAILER_TAIL.size + _TRAILER_HEAD.size:
-            msg = f"{Section.COUNTERS} has no bpfcov trailer; was it built by an older bpfcov-cc?"
-            raise FormatError(msg)
-        size, magic = _TRAILER_TAIL.unpack_from(value, end - _TRAILER_TAIL.size)
-        if magic != COUNTERS_TRAILER_MAGIC or size > end or size < _TRAILER_HEAD.size:
-            msg = f"{Section.COUNTERS} has no bpfcov trailer; was it built by an older bpfcov-cc?"
-            raise FormatError(msg)
+        if end < _TRAILER_TAIL.size + head.size:
+            raise FormatError(missing)
+        size, found = _TRAILER_TAIL.unpack_from(value, end - _TRAILER_TAIL.size)
+        if found != magic or size > end or size < head.size + _TRAILER_TAIL.size:
+            raise FormatError(missing)
         trailer = end - size
-        fields = _TRAILER_HEAD.unpack_from(value, trailer)
-        path_bytes = value[trailer + _TRAILER_HEAD.size : end - _TRAILER_TAIL.size]
-        named = dict(zip(TRAILER, fields, strict=True))
-        counters_size = named["CountersSize"]
-        start = trailer - counters_size
+        fields = dict(zip(names, head.unpack_from(value, trailer), strict=True))
+        start = trailer - fields[size_field]
         if start < 0:
-            msg = f"{Section.COUNTERS}: a trailer counts more counters than the map holds"
+            msg = f"{section}: a trailer counts more bytes than the map holds"
             raise FormatError(msg)
-        parts.append(
-            CountersPart(
-                start=start,
-                object_id=named["ObjectId"],
-                raw_version=named["RawVersion"],
-                llvm_major=named["LLVMMajor"],
-                num_records=named["NumRecords"],
-                counters_size=counters_size,
-                bitmap_size=named["BitmapSize"],
-                object_path=path_bytes.partition(b"\0")[0].decode("utf-8", "surrogateescape"),
-            )
-        )
+        parts.append((start, fields, value[trailer + head.size : end - _TRAILER_TAIL.size]))
         end = start
-    return tuple(reversed(parts))
+    return parts[::-1]
+
+
+def parse_counters_parts(value: bytes) -> tuple[CountersPart, ...]:
+    """The parts of a ``.data.profc`` value, in link order (one unless linked)."""
+    return tuple(
+        CountersPart(
+            start=start,
+            object_id=named["ObjectId"],
+            raw_version=named["RawVersion"],
+            llvm_major=named["LLVMMajor"],
+            num_records=named["NumRecords"],
+            counters_size=named["CountersSize"],
+            bitmap_size=named["BitmapSize"],
+            object_path=text.partition(b"\0")[0].decode("utf-8", "surrogateescape"),
+        )
+        for start, named, text in _parts(
+            value, Section.COUNTERS, _TRAILER_HEAD, COUNTERS_TRAILER_MAGIC, TRAILER,
+            "CountersSize",
+        )
+    )  # fmt: skip
+
+
+def parse_bitmaps_parts(value: bytes) -> tuple[BitmapsPart, ...]:
+    """The parts of a ``.data.profbm`` value, in link order (one unless linked)."""
+    return tuple(
+        BitmapsPart(start=start, object_id=named["ObjectId"], bitmap_size=named["BitmapSize"])
+        for start, named, _ in _parts(
+            value, Section.BITMAPS, _BITMAPS_HEAD, BITMAPS_TRAILER_MAGIC, BITMAP_TRAILER,
+            "BitmapSize",
+        )
+    )  # fmt: skip
 
 
 def parse_object_infos(value: bytes) -> tuple[ObjectInfo, ...]:

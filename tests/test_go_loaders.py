@@ -8,6 +8,7 @@ BPF_PROG_TEST_RUN under ``bpfcov run``:
 
 - ``cmd/loadspec``: ``ebpf.LoadCollectionSpec`` + ``ebpf.NewCollection`` of the
   ``X.bpf.o`` bpfcov-cc wrote;
+  the MC/DC example runs the same way;
 - ``cmd/bpf2go``: the ``LoadXdpObjects`` that ``go generate`` (bpf2go, ``-cc
   bpfcov-cc``) generated, with the object embedded in the Go binary.
 """
@@ -23,14 +24,21 @@ from pathlib import Path
 
 import pytest
 from support import (
+    ACL_SOURCE,
+    ACL_VECTORS,
     PACKETS,
     ROOT,
+    acl_packet,
     assert_xdp_report,
     bpfcov,
     build,
+    decision,
+    executed_vectors,
     function_names,
+    mcdc_majors,
     multiarch_include,
     script,
+    show_mcdc,
 )
 
 from bpfcov_build import toolchain
@@ -172,6 +180,35 @@ def test_load_collection_spec_under_run(
     # NewCollection creates every map of the object
     every = ["_data_profc", "_rodata_covmap", "_rodata_profd", "_rodata_profn"]
     assert_exact(run_and_report([str(loadspec), str(obj), *packet_args], every, pins, tmp_path))
+
+
+def test_mcdc_bitmaps_of_load_collection_spec(
+    major: int, loadspec: Path, pins: Path, tmp_path: Path
+) -> None:
+    """The bitmaps map gets a BTF object of its own too: its trailer names its object.
+
+    The MC/DC vectors are those the access list's packets take (the loader leaves
+    allow_remote_login 0, so its condition is never false).
+    """
+    if major not in mcdc_majors():
+        pytest.skip(f"clang-{major} has no -fcoverage-mcdc")
+    obj = build(ACL_SOURCE, tmp_path / "acl.bpf.o", major, "-fcoverage-mcdc")
+    inputs = [v for v in ACL_VECTORS if not v[2]]
+    packets = []
+    for i, (proto, port, _) in enumerate(inputs):
+        packets.append(tmp_path / f"acl{i}.bin")
+        packets[-1].write_bytes(acl_packet(proto, port))
+    run = bpfcov("run", "--require-coverage", "--pin-dir", pins, "--", loadspec, obj, *packets)
+    assert run.returncode == 0, run.stderr
+    assert "warning" not in run.stderr, run.stderr
+    groups = sorted([m.name for m in g.iterdir()] for g in pins.iterdir())
+    assert ["_data_profbm"] in groups
+    assert ["_data_profc"] in groups
+    gen = bpfcov("gen", "-o", tmp_path / "acl.profraw", pins)
+    assert gen.returncode == 0, gen.stderr
+    show = decision(show_mcdc(major, obj, tmp_path / "acl.profraw"), 4)
+    assert executed_vectors(show) == {ACL_VECTORS[v] for v in inputs}, show
+    assert "MC/DC Coverage for Decision: 75.00%" in show
 
 
 def test_bpf2go_package_under_run(

@@ -7,67 +7,46 @@ import struct
 from typing import TYPE_CHECKING
 
 import pytest
-from support import EXAMPLES, bpfcov, build, llvm_cov, loaded, mcdc_majors
+from support import (
+    ACL_SOURCE,
+    ACL_VECTORS,
+    TCP,
+    acl_packet,
+    bpfcov,
+    build,
+    decision,
+    executed_vectors,
+    loaded,
+    mcdc_majors,
+    show_mcdc,
+)
 
-from bpfcov_build import bpf
+from bpfcov_build import bpf, layout
 
 if TYPE_CHECKING:
     from pathlib import Path
 
-ACL = EXAMPLES / "mcdc" / "acl.bpf.c"
+    from support import Loaded
+
 MCDC_MAJORS = mcdc_majors()
 XDP_DROP, XDP_PASS = 1, 2
-TCP, UDP = 6, 17
 
 
-def packet(proto: int, dport: int) -> bytes:
-    eth = bytes(12) + struct.pack("!H", 0x0800)
-    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 40, 0, 0, 64, proto, 0, bytes(4), bytes(4))
-    l4 = struct.pack("!HHIIBBHHH", 4000, dport, 0, 0, 0x50, 0, 0, 0, 0)
-    return eth + ip + l4
-
-
-# (proto, port, allow_remote_login) → the conditions llvm-cov shows for
-# `ip->protocol == TCP && (port == 22 || port == 23) && !allow_remote_login`:
-# T/F where evaluated, "-" where short-circuited; then the decision.
-VECTORS = {
-    (TCP, 22, 0): ("T", "T", "-", "T", "T"),
-    (UDP, 22, 0): ("F", "-", "-", "-", "F"),
-    (TCP, 80, 0): ("T", "F", "F", "-", "F"),
-    (TCP, 23, 0): ("T", "F", "T", "T", "T"),
-    (TCP, 22, 1): ("T", "T", "-", "F", "F"),
-}
+def run_inputs(loaded_obj: Loaded, inputs: list[tuple[int, int, int]]) -> None:
+    bss = next(name for name in loaded_obj.maps if name.endswith(".bss"))
+    for proto, port, allow in inputs:
+        loaded_obj.write_map(bss, struct.pack("<I", allow))
+        result = bpf.prog_test_run(loaded_obj.progs["xdp_acl"], acl_packet(proto, port))
+        assert result.retval == (
+            XDP_DROP if ACL_VECTORS[proto, port, allow][-1] == "T" else XDP_PASS
+        )
 
 
 def run_acl(obj: Path, inputs: list[tuple[int, int, int]], profile: Path) -> None:
     with loaded(obj) as loaded_obj:
-        bss = next(name for name in loaded_obj.maps if name.endswith(".bss"))
-        for proto, port, allow in inputs:
-            loaded_obj.write_map(bss, struct.pack("<I", allow))
-            result = bpf.prog_test_run(loaded_obj.progs["xdp_acl"], packet(proto, port))
-            assert result.retval == (
-                XDP_DROP if VECTORS[proto, port, allow][-1] == "T" else XDP_PASS
-            )
+        run_inputs(loaded_obj, inputs)
         gen = bpfcov("gen", "-o", profile, loaded_obj.pin_dir)
         assert gen.returncode == 0, gen.stderr
-
-
-def show_mcdc(major: int, obj: Path, profile: Path) -> str:
-    return llvm_cov(major, "show", obj.with_suffix(".obj"), profile, "-show-mcdc")
-
-
-def decision(show: str, conditions: int) -> str:
-    """The MC/DC block of the decision with that many conditions."""
-    blocks = [
-        b for b in show.split("MC/DC Decision Region") if f"Number of Conditions: {conditions}" in b
-    ]
-    assert len(blocks) == 1, show
-    return blocks[0]
-
-
-def executed_vectors(show: str) -> set[tuple[str, ...]]:
-    rows = re.findall(r"\{\s*([TF-](?:,\s*[TF-])*)\s*=\s*([TF])\s*\}", show)
-    return {(*(c.strip() for c in conds.split(",")), result) for conds, result in rows}
 
 
 def pairs(show: str) -> dict[str, str]:
@@ -105,15 +84,15 @@ def assert_pairs_are_independence_pairs(show: str) -> None:
 @pytest.fixture(params=MCDC_MAJORS, ids=[f"llvm{n}" for n in MCDC_MAJORS])
 def acl_obj(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[int, Path]:
     major = int(request.param)
-    return major, build(ACL, tmp_path / "acl.bpf.o", major, "-fcoverage-mcdc")
+    return major, build(ACL_SOURCE, tmp_path / "acl.bpf.o", major, "-fcoverage-mcdc")
 
 
 def test_every_condition_shown_independent(acl_obj: tuple[int, Path], tmp_path: Path) -> None:
     major, obj = acl_obj
-    inputs = list(VECTORS) * 2
+    inputs = list(ACL_VECTORS) * 2
     run_acl(obj, inputs, tmp_path / "acl.profraw")
     show = decision(show_mcdc(major, obj, tmp_path / "acl.profraw"), 4)
-    assert executed_vectors(show) == set(VECTORS.values())
+    assert executed_vectors(show) == set(ACL_VECTORS.values())
     assert {c: p.startswith("covered") for c, p in pairs(show).items()} == {
         "C1": True,
         "C2": True,
@@ -128,11 +107,43 @@ def test_a_missing_vector_leaves_its_condition_uncovered(
     acl_obj: tuple[int, Path], tmp_path: Path
 ) -> None:
     major, obj = acl_obj
-    inputs = [v for v in VECTORS if v != (TCP, 22, 1)]  # never allowed: C4 never false
+    inputs = [v for v in ACL_VECTORS if v != (TCP, 22, 1)]  # never allowed: C4 never false
     run_acl(obj, inputs, tmp_path / "acl.profraw")
     show = decision(show_mcdc(major, obj, tmp_path / "acl.profraw"), 4)
-    assert executed_vectors(show) == {VECTORS[v] for v in inputs}
+    assert executed_vectors(show) == {ACL_VECTORS[v] for v in inputs}
     covered = {c: p.startswith("covered") for c, p in pairs(show).items()}
     assert covered == {"C1": True, "C2": True, "C3": True, "C4": False}
     assert_pairs_are_independence_pairs(show)
     assert "MC/DC Coverage for Decision: 75.00%" in show
+
+
+def test_a_loader_that_gives_each_map_its_own_btf(
+    acl_obj: tuple[int, Path], pins: Path, tmp_path: Path
+) -> None:
+    """cilium/ebpf gives every map a BTF object of its own and creates only the maps
+    the code uses: the bitmaps map's trailer names its object, so gen puts it with
+    its counters. The maps are pinned again as such a loader leaves them."""
+    major, obj = acl_obj
+    inputs = [v for v in ACL_VECTORS if v != (TCP, 22, 1)]
+    used = (layout.Section.COUNTERS, layout.Section.BITMAPS, layout.Section.DATA)
+    with loaded(obj) as loaded_obj:
+        run_inputs(loaded_obj, inputs)
+        for n, section in enumerate(used, 1):
+            for run, kept in (("alone", used), ("no-bitmaps", used[::2])):
+                if section in kept:
+                    group = pins / run / f"{n}-btf{100 + n}"
+                    group.mkdir(parents=True)
+                    fd = loaded_obj.maps[layout.map_name(section)]
+                    bpf.obj_pin(fd, group / layout.pin_name(section))
+    gen = bpfcov("gen", "-o", tmp_path / "alone.profraw", pins / "alone")
+    assert gen.returncode == 0, gen.stderr
+    show = decision(show_mcdc(major, obj, tmp_path / "alone.profraw"), 4)
+    assert executed_vectors(show) == {ACL_VECTORS[v] for v in inputs}
+    assert "MC/DC Coverage for Decision: 75.00%" in show
+
+    gen = bpfcov("gen", "-o", tmp_path / "none.profraw", pins / "no-bitmaps")
+    assert gen.returncode == 1
+    assert gen.stderr == (
+        f"bpfcov: error: {pins / 'no-bitmaps' / '1-btf101'}: no .data.profbm map holds the "
+        f"MC/DC bitmaps of {obj.with_suffix('.obj')} (did the loader create it?)\n"
+    )

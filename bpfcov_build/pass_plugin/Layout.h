@@ -7,7 +7,8 @@
 //   BPFCOV_SECTION(Counters, ...)  -> layout::CountersSection
 //   BPFCOV_GLOBAL(Trailer, ...)    -> layout::TrailerVar
 //   BPFCOV_VALUE / BPFCOV_STRING   -> layout::TrailerMagic, MappingObjectEnv...
-//   BPFCOV_OBJECT_INFO, BPFCOV_TRAILER -> enums of their fields, in order.
+//   BPFCOV_OBJECT_INFO, BPFCOV_TRAILER, BPFCOV_BITMAP_TRAILER -> enums of
+//   their fields, in order.
 // A test builds an object and checks that both sides agree.
 //
 // Every section becomes one single-entry ARRAY map when libbpf loads the
@@ -47,6 +48,15 @@ inline constexpr unsigned ObjectInfoBytes[] = {
 /// TrailerSize and TrailerMagic follow them.
 enum class TrailerField : size_t {
 #define BPFCOV_TRAILER(Id) Id,
+#include "bpfcov/contract.def"
+  Count
+};
+
+/// The u64 fields of the bitmaps trailer (BitmapTrailerVar, the last global
+/// of BitmapsSection when it has bitmaps), in order; BitmapTrailerSize and
+/// BitmapTrailerMagic follow them.
+enum class BitmapTrailerField : size_t {
+#define BPFCOV_BITMAP_TRAILER(Id) Id,
 #include "bpfcov/contract.def"
   Count
 };

@@ -13,6 +13,8 @@
 //
 //     __profc_<fn>  [N x i64]       -> .data.profc   (external, zero, BTF)
 //     __profbm_<fn> [K x i8]        -> .data.profbm  (LLVM >= 18, MC/DC)
+//     (each section's identity)     -> a trailer after the counters, and one
+//                                      after the bitmaps (contract.def)
 //     __profd_<fn>  { fields... }   -> .rodata.profd, one scalar global per
 //                                      field (and one for the record's tail
 //                                      padding, if any); CounterPtr/BitmapPtr
@@ -58,6 +60,7 @@
 #include "llvm/Transforms/Utils/ModuleUtils.h"
 
 #include <memory>
+#include <optional>
 #include <vector>
 
 #define DEBUG_TYPE "bpf-cov"
@@ -162,6 +165,9 @@ private:
   GlobalVariable *padToWords(GlobalVariable *Bitmap);
   void widenAtomicBitmapUpdates(GlobalVariable *Bitmap);
   void emitCountersTrailer(const std::vector<ProfiledFunction> &Functions);
+  void emitBitmapsTrailer();
+  void emitTrailer(StringRef Name, StringRef Section, ArrayRef<uint64_t> Fields,
+                   std::optional<StringRef> Text, uint64_t Magic);
   void splitDataRecords(const std::vector<ProfiledFunction> &Functions);
   void placeNames();
   void emitObjectInfo();
@@ -199,6 +205,7 @@ bool LoadableRewriter::run() {
   placeCounters(Functions);
   placeBitmaps(Functions);
   emitCountersTrailer(Functions);
+  emitBitmapsTrailer();
   splitDataRecords(Functions);
   placeNames();
   emitObjectInfo();
@@ -263,10 +270,6 @@ void LoadableRewriter::placeCounters(std::vector<ProfiledFunction> &Functions) {
 /// from the end of the map (its last two words).
 void LoadableRewriter::emitCountersTrailer(
     const std::vector<ProfiledFunction> &Functions) {
-  LLVMContext &Ctx = M.getContext();
-  Type *Int64Ty = Type::getInt64Ty(Ctx);
-  std::string Path = ObjectPath.str();
-  Path.resize(alignTo(Path.size() + 1, 8), '\0');
   using layout::TrailerField;
   uint64_t Fields[size_t(TrailerField::Count)] = {};
   Fields[size_t(TrailerField::ObjectId)] = Id;
@@ -275,22 +278,57 @@ void LoadableRewriter::emitCountersTrailer(
   Fields[size_t(TrailerField::NumRecords)] = Functions.size();
   Fields[size_t(TrailerField::CountersSize)] = CountersSize;
   Fields[size_t(TrailerField::BitmapSize)] = BitmapSize;
-  uint64_t Size = 8 * (std::size(Fields) + 2) + Path.size();
+  emitTrailer(layout::TrailerVar, layout::CountersSection, Fields, ObjectPath,
+              layout::TrailerMagic);
+}
+
+/// The bitmaps map's own identity, after the bitmaps (layout::
+/// BitmapTrailerVar), so that it can be matched to its counters map when a
+/// loader gives each map a BTF object of its own (cilium/ebpf). An object
+/// without MC/DC bitmaps has no .data.profbm, and no trailer there.
+void LoadableRewriter::emitBitmapsTrailer() {
+  if (BitmapSize == 0)
+    return;
+  using layout::BitmapTrailerField;
+  uint64_t Fields[size_t(BitmapTrailerField::Count)] = {};
+  Fields[size_t(BitmapTrailerField::ObjectId)] = Id;
+  Fields[size_t(BitmapTrailerField::BitmapSize)] = BitmapSize;
+  emitTrailer(layout::BitmapTrailerVar, layout::BitmapsSection, Fields,
+              /*Text=*/std::nullopt, layout::BitmapTrailerMagic);
+}
+
+/// A trailer global, last in Section and local to the object: the u64
+/// Fields, then Text (if any) NUL-terminated and zero-padded to 8 bytes,
+/// then u64 its whole size and u64 Magic.
+void LoadableRewriter::emitTrailer(StringRef Name, StringRef Section,
+                                   ArrayRef<uint64_t> Fields,
+                                   std::optional<StringRef> Text,
+                                   uint64_t Magic) {
+  LLVMContext &Ctx = M.getContext();
+  Type *Int64Ty = Type::getInt64Ty(Ctx);
+  std::string Padded;
+  if (Text) {
+    Padded = Text->str();
+    Padded.resize(alignTo(Padded.size() + 1, 8), '\0');
+  }
+  uint64_t Size = 8 * (Fields.size() + 2) + Padded.size();
   SmallVector<Constant *, 8> Head;
   for (uint64_t Field : Fields)
     Head.push_back(ConstantInt::get(Int64Ty, Field));
-  Constant *Trailer = ConstantStruct::getAnon(
-      {ConstantArray::get(ArrayType::get(Int64Ty, Head.size()), Head),
-       ConstantDataArray::getRaw(Path, Path.size(), Type::getInt8Ty(Ctx)),
-       ConstantInt::get(Int64Ty, Size),
-       ConstantInt::get(Int64Ty, layout::TrailerMagic)});
-  GlobalVariable *GV =
-      createGlobal(layout::TrailerVar, Trailer, layout::CountersSection,
-                   /*IsConstant=*/false, SymbolScope::Object);
+  SmallVector<Constant *, 4> Parts{
+      ConstantArray::get(ArrayType::get(Int64Ty, Head.size()), Head)};
+  if (!Padded.empty())
+    Parts.push_back(ConstantDataArray::getRaw(Padded, Padded.size(),
+                                              Type::getInt8Ty(Ctx)));
+  Parts.push_back(ConstantInt::get(Int64Ty, Size));
+  Parts.push_back(ConstantInt::get(Int64Ty, Magic));
+  Constant *Trailer = ConstantStruct::getAnon(Parts);
+  GlobalVariable *GV = createGlobal(Name, Trailer, Section,
+                                    /*IsConstant=*/false, SymbolScope::Object);
   GV->setAlignment(Align(8));
   if (DL.getTypeAllocSize(Trailer->getType()) != Size)
-    report_fatal_error("bpf-cov: the counters trailer is not laid out as "
-                       "contract.def says");
+    report_fatal_error(Twine("bpf-cov: ") + Name +
+                       " is not laid out as contract.def says");
 }
 
 /// With -fprofile-update=atomic, the optimiser can split an atomic add of a

@@ -16,11 +16,15 @@
 // without a bitmap: the offset where it would start; it has NumBitmapBytes 0,
 // and the others their unpadded size). The plain bitmap updates in the code
 // (load / or / store of an i8, at a computed byte for the bitmap of several
-// bytes) still go to the same globals.
+// bytes) still go to the same globals. After the bitmaps comes the bitmaps
+// trailer, local to the object: the object id and the bitmaps' size (24),
+// then its own size (32) and the magic "BPFCOVB1", so that the map alone
+// says whose bitmaps it holds.
 //
 // Bitmap sizes here: no_decision 0, two_conds 1, many_conds MANY (2 from
 // clang 19, one bit per test vector; 4 with clang 18), also_none 0, last 1
-// byte, so the offsets are 0, 0, 8, 16, 16 and .data.profbm is 24 bytes.
+// byte, so the offsets are 0, 0, 8, 16, 16 and .data.profbm is 24 bytes of
+// bitmaps and 32 of trailer.
 
 int no_decision(int a) { return a + 1; }
 
@@ -54,6 +58,8 @@ int last(int a, int b) { return (a > 0 || b > 0) ? 5 : 6; }
 // CHECK-NEXT: {{^}}@__profbm_many_conds = dso_local global [8 x i8] zeroinitializer, section ".data.profbm", align 8, !dbg
 // CHECK-NEXT: {{^}}@__profbm_last = dso_local global [8 x i8] zeroinitializer, section ".data.profbm", align 8, !dbg
 
+// CHECK:      {{^}}@__bpfcov_bitmap_trailer = internal global { [2 x i64], i64, i64 } { [2 x i64] [i64 {{-?[0-9]+}}, i64 24], i64 32, i64 3549494354752458818 }, section ".data.profbm", align 8, !dbg
+
 // CHECK:      {{^}}@__profd_no_decision_BitmapPtr = dso_local constant i64 0,
 // CHECK:      {{^}}@__profd_no_decision_NumBitmapBytes = dso_local constant i32 0,
 // CHECK:      {{^}}@__profd_two_conds_BitmapPtr = dso_local constant i64 0,
@@ -80,8 +86,9 @@ int last(int a, int b) { return (a > 0 || b > 0) ? 5 : 6; }
 // CHECK-DAG: !DIGlobalVariable(name: "__profbm_many_conds",
 // CHECK-DAG: !DIGlobalVariable(name: "__profbm_last",
 
-// OBJ:      [{{ *}}[[SEC:[0-9]+]]] .data.profbm PROGBITS {{[0-9a-f]+}} {{[0-9a-f]+}} 000018 00 WA 0 0 8
+// OBJ:      [{{ *}}[[SEC:[0-9]+]]] .data.profbm PROGBITS {{[0-9a-f]+}} {{[0-9a-f]+}} 000038 00 WA 0 0 8
 // OBJ-NOT:  ] .data.profbm
 // OBJ-DAG:  0000000000000000 8 OBJECT GLOBAL DEFAULT [[SEC]] __profbm_two_conds
 // OBJ-DAG:  0000000000000008 8 OBJECT GLOBAL DEFAULT [[SEC]] __profbm_many_conds
 // OBJ-DAG:  0000000000000010 8 OBJECT GLOBAL DEFAULT [[SEC]] __profbm_last
+// OBJ-DAG:  0000000000000018 32 OBJECT LOCAL DEFAULT [[SEC]] __bpfcov_bitmap_trailer

@@ -1,6 +1,7 @@
 // Command loadspec loads a BPF object with cilium/ebpf's LoadCollectionSpec and
 // NewCollection, as a Go program that ships its object as a file does, and runs
-// the XDP parser on packet files in the kernel:
+// its one program (the XDP parser, or the MC/DC example's access list) on
+// packet files in the kernel:
 //
 //	loadspec OBJECT PACKET.bin...
 package main
@@ -35,9 +36,11 @@ func run(object string, packets []string) error {
 		return fmt.Errorf("NewCollection: %w", err)
 	}
 	defer coll.Close()
-	prog := coll.Programs["xdp_parser"]
-	if prog == nil {
-		return fmt.Errorf("%s has no program xdp_parser", object)
+	if len(coll.Programs) != 1 {
+		return fmt.Errorf("%s has %d programs, not one", object, len(coll.Programs))
 	}
-	return goloaders.RunPackets(prog, packets)
+	for _, prog := range coll.Programs {
+		return goloaders.RunPackets(prog, packets)
+	}
+	return nil
 }
