@@ -48,6 +48,8 @@ SUITE = "trixie"
 MIRROR = "http://deb.debian.org/debian"
 KEYRING = "/usr/share/keyrings/debian-archive-keyring.gpg"
 SELFTESTS = Path("tools/testing/selftests/bpf")
+#: libbpf's Makefile generates bpf_helper_defs.h with it.
+BPF_DOC = Path("scripts/bpf_doc.py")
 #: uname -m → the kernel's SRCARCH, for -D__TARGET_ARCH_*.
 SRCARCH = {"x86_64": "x86", "aarch64": "arm64", "s390x": "s390", "ppc64le": "powerpc"}
 #: What a program that verifies plain but not instrumented failed of, first match wins.
@@ -104,7 +106,7 @@ def must(cmd: Sequence[str | Path], **kw: object) -> str:
 def fetch_tree(work: Path) -> Path:
     """The extracted kernel tree (only tools/), downloaded first if need be."""
     tree = work / PACKAGE
-    if (tree / SELFTESTS / "progs").is_dir():
+    if (tree / SELFTESTS / "progs").is_dir() and (tree / BPF_DOC).is_file():
         return tree
     deb = next(iter(sorted(work.glob(f"{PACKAGE}_*.deb"))), None)
     if deb is None:
@@ -112,8 +114,8 @@ def fetch_tree(work: Path) -> Path:
     unpacked = work / "deb"
     must(["dpkg-deb", "-x", deb, unpacked])
     tarball = unpacked / "usr" / "src" / f"{PACKAGE}.tar.xz"
-    log(f"extracting tools/ of {tarball.name}")
-    must(["tar", "-xJf", tarball, "-C", work, f"{PACKAGE}/tools"])
+    log(f"extracting tools/ and {BPF_DOC} of {tarball.name}")
+    must(["tar", "-xJf", tarball, "-C", work, f"{PACKAGE}/tools", f"{PACKAGE}/{BPF_DOC}"])
     shutil.rmtree(unpacked)
     return tree
 

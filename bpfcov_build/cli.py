@@ -8,20 +8,20 @@ usage prints one line and exits 2.
 from __future__ import annotations
 
 import argparse
-import importlib
 import logging
 import os
 import signal
 import sys
-from typing import TYPE_CHECKING, NoReturn, cast
+from typing import TYPE_CHECKING, NoReturn, Protocol, cast
 
-from bpfcov_build import __version__, meson, subcommand, toolchain
 from bpfcov_build.errors import BpfcovError, ToolFailedError, UsageError
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
-__all__ = ["main"]
+    from bpfcov_build import subcommand
+
+__all__ = ["COMMANDS", "Command", "main"]
 
 PROG = "bpfcov"
 log = logging.getLogger("bpfcov")
@@ -43,36 +43,79 @@ stderr, naming the fix), 2 bad usage; bpfcov run exits with the program's status
 bpfcov out exits 3 when a --fail-under threshold is not met."""
 
 
-def _version(args: argparse.Namespace) -> int:
-    """Prints the version, the LLVM majors found and the plugins built."""
-    print(f"bpfcov {__version__}")
-    plugins = set(toolchain.plugin_majors())
-    for major in toolchain.installed_majors():
-        plugin = f"plugin {toolchain.Toolchain(major).plugin}" if major in plugins else "no plugin"
-        print(f"  LLVM {major}: clang found, {plugin}")
-    return 0
+class Command(Protocol):
+    """A subcommand's module: it adds its parser (whose ``func`` is its ``main``)."""
+
+    def add_parser(
+        self,
+        sub: subcommand.Subparsers[argparse.ArgumentParser],
+        parents: list[argparse.ArgumentParser],
+    ) -> None: ...
+
+    def main(self, args: argparse.Namespace) -> int: ...
 
 
-#: The module of each subcommand (and the function that adds its parsers). Only the
-#: command being run is imported, unless the whole list is asked for: every bpfcov
-#: start pays for what it imports.
-_COMMANDS = {
-    "run": ("cmd_run", "add_parser"),
-    "gen": ("cmd_gen", "add_parser"),
-    "out": ("cmd_out", "add_parser"),
-    "skel": ("cmd_skel", "add_parser"),
-    "list": ("cmd_list", "add_parsers"),
-    "clean": ("cmd_list", "add_parsers"),
+# Each subcommand's module, imported when asked for: only the command being run is
+# imported (every bpfcov start pays for what it imports), unless the whole list is.
+def _run() -> Command:
+    from bpfcov_build import cmd_run
+
+    return cmd_run
+
+
+def _gen() -> Command:
+    from bpfcov_build import cmd_gen
+
+    return cmd_gen
+
+
+def _out() -> Command:
+    from bpfcov_build import cmd_out
+
+    return cmd_out
+
+
+def _skel() -> Command:
+    from bpfcov_build import cmd_skel
+
+    return cmd_skel
+
+
+def _list() -> Command:
+    from bpfcov_build import cmd_list
+
+    return cmd_list
+
+
+def _clean() -> Command:
+    from bpfcov_build import cmd_clean
+
+    return cmd_clean
+
+
+def _version() -> Command:
+    from bpfcov_build import cmd_version
+
+    return cmd_version
+
+
+def _meson_dir() -> Command:
+    from bpfcov_build import cmd_meson_dir
+
+    return cmd_meson_dir
+
+
+#: The subcommands, in --help's order.
+COMMANDS: dict[str, Callable[[], Command]] = {
+    "run": _run,
+    "gen": _gen,
+    "out": _out,
+    "skel": _skel,
+    "list": _list,
+    "clean": _clean,
+    "version": _version,
+    "meson-dir": _meson_dir,
 }
-
-_VERSION_HELP = "print the version, the LLVM toolchains found and their plugins"
-_MESON_HELP = "print the Meson helper directory a project copies in (--snippet: how to)"
-
-
-def _meson_dir(args: argparse.Namespace) -> int:
-    """Prints the Meson helper's directory, or the whole adoption snippet."""
-    print(meson.adoption() if args.snippet else meson.files_dir())
-    return 0
 
 
 #: The exit status of bad usage (argparse's).
@@ -107,33 +150,10 @@ def _parser(command: str | None = None) -> argparse.ArgumentParser:
         "subcommand.Subparsers[argparse.ArgumentParser]",
         parser.add_subparsers(dest="command", metavar="COMMAND"),
     )
-    if command in _COMMANDS:
-        wanted = [_COMMANDS[command]]
-    elif command in ("version", "meson-dir"):
-        wanted = []  # defined here
-    else:  # the whole list (--help, or a name argparse will refuse)
-        wanted = list(_COMMANDS.values())
-    for module, add in dict.fromkeys(wanted):
-        getattr(importlib.import_module(f"bpfcov_build.{module}"), add)(sub, [common])
-    version = subcommand.add(
-        sub,
-        "version",
-        _VERSION_HELP,
-        "example:\n  bpfcov version      # then pick one: bpfcov-cc --bpfcov-llvm=N",
-        [common],
-    )
-    version.set_defaults(func=_version)
-    meson_dir = subcommand.add(
-        sub,
-        "meson-dir",
-        _MESON_HELP,
-        'example:\n  mkdir -p bpfcov && cp -r "$(bpfcov meson-dir)"/. bpfcov/',
-        [common],
-    )
-    meson_dir.add_argument(
-        "--snippet", action="store_true", help="print the lines to paste, with the path"
-    )
-    meson_dir.set_defaults(func=_meson_dir)
+    # the whole list for --help, or for a name argparse will refuse
+    wanted = [command] if command in COMMANDS else list(COMMANDS)
+    for name in wanted:
+        COMMANDS[name]().add_parser(sub, [common])
     return parser
 
 

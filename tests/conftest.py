@@ -14,6 +14,27 @@ if TYPE_CHECKING:
     from pathlib import Path
 
 MAJORS = llvm_majors()
+#: Fixtures that stand for an LLVM major (the toolchain builds with it).
+LLVM_FIXTURES = {"major", "xdp_obj", "tp_obj", "xdp_loader", "acl_obj", "host", "mcdc_host"}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Marks what each test needs, so that a machine can run what it can by name.
+
+    ``kernel`` tests (marked by their module) need root and a kernel that runs BPF,
+    and build with the LLVMs too; a test that takes an LLVM major needs ``llvm``.
+    Without root, the kernel tests skip, saying so.
+    """
+    del config
+    not_root = pytest.mark.skip(
+        reason="needs root and a kernel that runs BPF: run as root, or deselect: -m 'not kernel'"
+    )
+    for item in items:
+        kernel = item.get_closest_marker("kernel") is not None
+        if kernel or LLVM_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.llvm)
+        if kernel and os.geteuid() != 0:
+            item.add_marker(not_root)
 
 
 @pytest.fixture(scope="module", params=MAJORS, ids=[f"llvm{n}" for n in MAJORS])

@@ -27,6 +27,8 @@ from bpfcov_build.layout import RUN_ROOT
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
+pytestmark = pytest.mark.kernel
+
 NOBODY = ("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups")
 # A mount namespace of its own, /sys made private in it first (so that the umount
 # reaches no other namespace) without touching /, which is no mount point in a chroot.

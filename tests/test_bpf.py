@@ -26,6 +26,8 @@ from bpfcov_build.errors import BpfcovError, FormatError
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
+pytestmark = pytest.mark.kernel
+
 # --------------------------------------------------------------------------------------
 # BPF instruction encoding (struct bpf_insn, little-endian: dst_reg is the low nibble).
 # --------------------------------------------------------------------------------------

@@ -12,6 +12,8 @@ from support import ROOT, clang_accepts, clang_probe, llvm_majors, raw_version
 from bpfcov_build import toolchain
 from bpfcov_build.errors import NotFoundError
 
+pytestmark = pytest.mark.llvm
+
 
 def configure(
     tmp_path: Path, majors: str, env: dict[str, str] | None = None

@@ -16,6 +16,8 @@ from bpfcov_build.cc_wrapper import classify, mapping_object_path
 from bpfcov_build.errors import BpfcovError
 from bpfcov_build.layout import Section, parse_object_info
 
+pytestmark = pytest.mark.llvm
+
 XDP = EXAMPLES / "xdp" / "xdp_parser.bpf.c"
 MAJOR = max(llvm_majors())
 HOST_C = "int main(void) { return 3; }\n"

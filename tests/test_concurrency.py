@@ -34,7 +34,11 @@ LOADER = RACE / "race_loader.c"
 #: llvm-cov shows a negative difference of counters as about 2^63 or 2^64.
 IMPOSSIBLE = 1 << 62
 CPUS = len(os.sched_getaffinity(0))
-pytestmark = pytest.mark.skipif(CPUS < 2, reason="needs two CPUs to run a program on both")
+pytestmark = [
+    pytest.mark.kernel,
+    pytest.mark.slow,
+    pytest.mark.skipif(CPUS < 2, reason="needs two CPUs to run a program on both"),
+]
 
 
 def line_of(text: str, source: Path = SOURCE) -> int:

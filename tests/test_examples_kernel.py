@@ -21,9 +21,9 @@ from support import (
     TP_SOURCE,
     XDP_COUNTERS,
     XDP_SOURCE,
-    Loaded,
     build,
     build_plain,
+    counters_by_function,
     expected_counts,
     function_names,
     instrprof_define,
@@ -38,30 +38,7 @@ from bpfcov_build.layout import Section, parse_object_info
 if TYPE_CHECKING:
     from pathlib import Path
 
-
-def counters_by_function(obj: Loaded) -> dict[str, list[int]]:
-    """.data.profc split per function, using the records in .rodata.profd."""
-    from bpfcov_build.profraw import LAYOUTS
-
-    info = parse_object_info(obj.map_value(Section.COVMAP.value))
-    layout = LAYOUTS[info.raw_version]
-    data = obj.map_value(Section.DATA.value)
-    counters = obj.map_value(Section.COUNTERS.value)
-    out: dict[int, list[int]] = {}
-    for i in range(len(data) // layout.record_size):
-        rec = layout.unpack_record(data, i * layout.record_size)
-        off, n = rec["CounterPtr"][0], rec["NumCounters"][0]
-        out[rec["NameRef"][0]] = list(struct.unpack_from(f"<{n}Q", counters, off))
-    return {name_of(ref): values for ref, values in out.items()}
-
-
-def name_of(name_ref: int) -> str:
-    import hashlib
-
-    for name in ("xdp_parser", "xdp_parser.bpf.c:port_verdict", "sys_enter"):
-        if int.from_bytes(hashlib.md5(name.encode()).digest()[:8], "little") == name_ref:
-            return name
-    return hex(name_ref)
+pytestmark = pytest.mark.kernel
 
 
 def test_xdp_counts_are_exact(xdp_obj: Path) -> None:

@@ -11,6 +11,7 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
 from support import (
     BPFFS,
     EXAMPLES,
@@ -24,6 +25,8 @@ from support import (
     export,
     script,
 )
+
+pytestmark = pytest.mark.kernel
 
 PROGS = Path(__file__).resolve().parent / "progs"
 

@@ -13,11 +13,14 @@ import os
 import re
 from pathlib import Path
 
+import pytest
 from elftools.elf.elffile import ELFFile
 from support import PACKETS, bpfcov, loaded
 
 from bpfcov_build import bpf, profraw
 from bpfcov_build.layout import Section, parse_counters_parts
+
+pytestmark = pytest.mark.kernel
 
 ME = os.getpid()
 COMM = Path(f"/proc/{ME}/comm").read_text().strip()

@@ -12,6 +12,7 @@ from support import (
     bpfcov,
     build,
     expected_counts,
+    gen_after_packets,
     llvm_majors,
     loaded,
     raw_version,
@@ -20,14 +21,7 @@ from support import (
 from bpfcov_build import bpf, profraw, toolchain
 from bpfcov_build.errors import NotFoundError
 
-
-def gen_after_packets(xdp_obj: Path, profile: Path) -> None:
-    """Loads xdp_obj, runs PACKETS through it, and writes its profile with bpfcov gen."""
-    with loaded(xdp_obj) as obj:
-        for packet, times in PACKETS:
-            bpf.prog_test_run(obj.progs["xdp_parser"], packet, repeat=times)
-        gen = bpfcov("gen", "-o", profile, obj.pin_dir)
-        assert gen.returncode == 0, gen.stderr
+pytestmark = pytest.mark.kernel
 
 
 def test_run_to_llvm_cov_export(xdp_obj: Path, major: int, tmp_path: Path) -> None:

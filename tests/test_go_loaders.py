@@ -73,7 +73,11 @@ def _missing() -> str | None:
 
 
 _MISSING = _missing()
-pytestmark = pytest.mark.skipif(_MISSING is not None, reason=str(_MISSING))
+pytestmark = [
+    pytest.mark.kernel,
+    pytest.mark.slow,
+    pytest.mark.skipif(_MISSING is not None, reason=str(_MISSING)),
+]
 
 
 def debian_modules() -> dict[str, Path]:

@@ -14,8 +14,7 @@ from typing import TYPE_CHECKING
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from support import XDP_SOURCE, bpfcov, build, build_plain, llvm_majors
-from test_gen_out import gen_after_packets
+from support import XDP_SOURCE, bpfcov, build, build_plain, gen_after_packets, llvm_majors
 
 from bpfcov_build import profraw
 from bpfcov_build.collect import MapGroup, read_group
@@ -24,6 +23,8 @@ from bpfcov_build.layout import Section, mapping_object_info, parse_object_info
 
 if TYPE_CHECKING:
     import subprocess
+
+pytestmark = pytest.mark.kernel
 
 FUZZ = settings(
     max_examples=400,

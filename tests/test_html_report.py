@@ -11,11 +11,13 @@ import shutil
 import subprocess
 from typing import TYPE_CHECKING
 
-from support import ROOT, bpfcov, expected_counts
-from test_gen_out import gen_after_packets
+import pytest
+from support import ROOT, bpfcov, expected_counts, gen_after_packets
 
 if TYPE_CHECKING:
     from pathlib import Path
+
+pytestmark = [pytest.mark.kernel, pytest.mark.slow]
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 

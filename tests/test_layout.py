@@ -24,6 +24,8 @@ from bpfcov_build.profraw import LAYOUTS, SUPPORTED_VERSIONS
 if TYPE_CHECKING:
     from pathlib import Path
 
+pytestmark = pytest.mark.llvm
+
 
 def symbols(obj: Path) -> dict[str, tuple[str, int, int]]:
     """name → (section, offset, size) of every symbol of ``obj``."""

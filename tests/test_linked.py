@@ -22,6 +22,8 @@ from bpfcov_build.layout import Section, parse_counters_parts, parse_object_info
 if TYPE_CHECKING:
     from pathlib import Path
 
+pytestmark = pytest.mark.kernel
+
 LINKED = ROOT / "tests" / "progs" / "linked"
 #: Whose clang has -fcoverage-mcdc (clang 18 and newer).
 MCDC_MAJORS = mcdc_majors()

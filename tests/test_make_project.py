@@ -27,6 +27,8 @@ from bpfcov_build import bpf, toolchain
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
+pytestmark = [pytest.mark.kernel, pytest.mark.slow]
+
 APPS = ("xdp_parser", "sys_enter", "uprobe", "tp_btf", "lsm", "fentry")
 TRAMPOLINES = ("lsm", "fentry")
 COVERAGE_SECTIONS = (".data.profc", ".rodata.profd", ".rodata.profn", ".rodata.covmap")

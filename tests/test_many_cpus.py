@@ -38,6 +38,7 @@ from support import (
     bpfcov,
     build,
     build_plain,
+    counters_by_function,
     eth,
     ipv4,
     llvm_majors,
@@ -45,7 +46,6 @@ from support import (
     model_xdp,
     udp,
 )
-from test_examples_kernel import counters_by_function
 
 from bpfcov_build import bpf
 
@@ -54,7 +54,11 @@ if TYPE_CHECKING:
 
 CPUS = sorted(os.sched_getaffinity(0))[:2]
 NEWEST = max(llvm_majors(), default=0)
-pytestmark = pytest.mark.skipif(len(CPUS) < 2, reason="needs two CPUs")
+pytestmark = [
+    pytest.mark.kernel,
+    pytest.mark.slow,
+    pytest.mark.skipif(len(CPUS) < 2, reason="needs two CPUs"),
+]
 
 PACKET = eth(ETH_P_IP) + ipv4(IPPROTO_UDP) + udp(53)  # every function, most counters
 REPEAT = 1_000_000  # runs per BPF_PROG_TEST_RUN call

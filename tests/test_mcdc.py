@@ -28,6 +28,8 @@ if TYPE_CHECKING:
 
     from support import Loaded
 
+pytestmark = pytest.mark.kernel
+
 MCDC_MAJORS = mcdc_majors()
 XDP_DROP, XDP_PASS = 1, 2
 

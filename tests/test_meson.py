@@ -39,6 +39,8 @@ from bpfcov_build import toolchain
 from bpfcov_build.layout import ObjectInfo, Section, parse_object_info
 from bpfcov_build.meson import HELPER_NAME, OPTION, adoption, files_dir
 
+pytestmark = [pytest.mark.kernel, pytest.mark.slow]
+
 MAJORS = llvm_majors()
 BUILD_MAJORS = sorted({max(MAJORS), min(MAJORS)}, reverse=True) if MAJORS else []
 REPEAT = 3  # -Dxdp_repeat: not the project's default, so the counts show it was used

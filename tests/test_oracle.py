@@ -32,6 +32,8 @@ from bpfcov_build import bpf, toolchain
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+pytestmark = [pytest.mark.kernel, pytest.mark.slow]
+
 ORACLE = ROOT / "tests" / "oracle"
 CORPUS = ORACLE / "corpus.c"
 MAXLEN = 32  # corpus.c's MAXLEN: the input bytes every packet carries

@@ -9,6 +9,8 @@ from support import ROOT, llvm_majors, script
 
 from bpfcov_build import toolchain
 
+pytestmark = pytest.mark.llvm
+
 MAJORS = llvm_majors()
 
 

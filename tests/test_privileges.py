@@ -32,6 +32,8 @@ from support import (
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
+pytestmark = pytest.mark.kernel
+
 NOBODY = 65534
 SUDO = {"SUDO_UID": str(NOBODY), "SUDO_GID": str(NOBODY), "SUDO_USER": "nobody"}
 
@@ -98,7 +100,7 @@ def test_under_sudo_profiles_are_the_users_and_out_needs_no_root(
 
 
 def test_without_sudo_root_keeps_what_it_writes(xdp_obj: Path, tmp_path: Path) -> None:
-    from test_gen_out import gen_after_packets
+    from support import gen_after_packets
 
     gen_after_packets(xdp_obj, tmp_path / "x.profraw")
     assert (tmp_path / "x.profraw").stat().st_uid == 0

@@ -466,6 +466,7 @@ def _cross_version_pairs() -> list[tuple[int, int]]:
     return [(MAJORS[0], MAJORS[-1]), (MAJORS[-1], MAJORS[0])]
 
 
+@pytest.mark.llvm
 @pytest.mark.skipif(
     not _cross_version_pairs(), reason="needs two LLVMs here with different raw versions"
 )

@@ -21,6 +21,8 @@ from bpfcov_build import bpf
 if TYPE_CHECKING:
     from pathlib import Path
 
+pytestmark = pytest.mark.kernel
+
 KINDS = ROOT / "tests" / "progs" / "kinds"
 ETH_HLEN = 14
 

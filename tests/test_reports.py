@@ -8,11 +8,13 @@ import subprocess
 import xml.etree.ElementTree as ET
 from typing import TYPE_CHECKING
 
-from support import PACKETS, XDP_SOURCE, bpfcov, build, expected_counts
-from test_gen_out import gen_after_packets
+import pytest
+from support import PACKETS, XDP_SOURCE, bpfcov, build, expected_counts, gen_after_packets
 
 if TYPE_CHECKING:
     from pathlib import Path
+
+pytestmark = pytest.mark.kernel
 
 
 def line_of(source: Path, text: str) -> int:

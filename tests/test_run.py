@@ -28,6 +28,8 @@ from support import (
 
 from bpfcov_build import bpf
 
+pytestmark = pytest.mark.kernel
+
 PID_FILTERED = ("getppid", "getuid", "getgid")
 
 

@@ -35,6 +35,8 @@ from support import (
 from bpfcov_build import layout
 from bpfcov_build.profraw import decode
 
+pytestmark = [pytest.mark.kernel, pytest.mark.slow]
+
 SOURCES = ROOT / "tests" / "progs" / "rust"
 REGISTRY = Path("/usr/share/cargo/registry")
 # Debian package → the crate directory it installs in REGISTRY.

@@ -7,6 +7,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import pytest
 from support import (
     BPFFS,
     PACKETS,
@@ -20,6 +21,8 @@ from support import (
 
 from bpfcov_build.contract import GLOBALS, SECTIONS, STRINGS
 from bpfcov_build.layout import GROUP_INFIX, Section
+
+pytestmark = pytest.mark.kernel
 
 PROGS = Path(__file__).resolve().parent / "progs"
 

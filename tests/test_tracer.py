@@ -45,6 +45,8 @@ from bpfcov_build.tracer import (
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
+pytestmark = pytest.mark.kernel
+
 PROGS = Path(__file__).resolve().parent / "progs"
 COVERAGE_PINS = {
     layout.pin_name(s) for s in (Section.COUNTERS, Section.DATA, Section.NAMES, Section.COVMAP)

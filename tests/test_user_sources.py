@@ -25,6 +25,8 @@ from support import ROOT, bpf_cflags, bpfcov, llvm_cov, script
 from bpfcov_build import sources, toolchain
 from bpfcov_build.report import METRICS, summary_line
 
+pytestmark = pytest.mark.kernel
+
 BOOTSTRAP = ROOT / "tests" / "progs" / "bootstrap"
 LIBBPF_INCLUDE = Path("/usr/include/bpf")
 WRITES = 3

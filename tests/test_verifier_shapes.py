@@ -23,6 +23,8 @@ from support import ROOT, bpf_cflags, bpfcov, build, build_plain, llvm_cov, scri
 from bpfcov_build import bpf
 from bpfcov_build import jumps as _jumps
 
+pytestmark = pytest.mark.kernel
+
 PROGS = ROOT / "tests" / "progs" / "verifier"
 ETH_IPV4 = bytes(12) + b"\x08\x00"
 
