@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bpfcov_build import bpf, collect, profraw, ptrace, toolchain
+from bpfcov_build.bpf import harness
 from bpfcov_build.layout import OBJECT_INFO, Section, mapping_object_info, pin_name
 
 if TYPE_CHECKING:
@@ -236,7 +237,7 @@ def _on_every_cpu(fd: int, repeat: int) -> list[float]:
         try:
             os.sched_setaffinity(0, {cpu})  # this thread only
             barrier.wait()
-            ns.append(bpf.prog_test_run(fd, DNS_PACKET, repeat=repeat).duration_ns)
+            ns.append(harness.prog_test_run(fd, DNS_PACKET, repeat=repeat).duration_ns)
         except BaseException as exc:  # re-raised below
             errors.append(exc)
             barrier.abort()
@@ -274,7 +275,9 @@ def bench_kernel(chain: toolchain.Toolchain, rounds: int, work: Path) -> None:
         together: dict[str, list[float]] = {name: [] for name in objs}
         for _ in range(rounds):
             for name, fd in fds.items():
-                alone[name].append(bpf.prog_test_run(fd, DNS_PACKET, repeat=200_000).duration_ns)
+                alone[name].append(
+                    harness.prog_test_run(fd, DNS_PACKET, repeat=200_000).duration_ns
+                )
             for name, fd in fds.items():
                 together[name].append(statistics.median(_on_every_cpu(fd, 200_000)))
         title = f"Program in the kernel: XDP parser, ns per run (LLVM {chain.major})"
@@ -450,8 +453,8 @@ def bench_gen(chain: toolchain.Toolchain, rounds: int, work: Path) -> None:
     run.mkdir(parents=True)
     try:
         for section, value in group.values.items():
-            fd = bpf.map_create(bpf.MapType.ARRAY, 4, max(len(value), 1), 1, name=section.value)
-            bpf.map_update(fd, bytes(4), value.ljust(max(len(value), 1), b"\0"))
+            fd = harness.map_create(bpf.MapType.ARRAY, 4, max(len(value), 1), 1, name=section.value)
+            harness.map_update(fd, bytes(4), value.ljust(max(len(value), 1), b"\0"))
             bpf.obj_pin(fd, run / pin_name(section))
             os.close(fd)
         times = []

@@ -1,7 +1,7 @@
 """ptrace(2), seccomp(2) and pidfds through ctypes: the raw calls the tracer needs.
 
-Every call goes through one chokepoint, :func:`_syscall`, which turns a failure into
-:class:`TraceError` (an ``OSError`` and a ``BpfcovError``) naming the request, e.g.
+Every call goes through bpfcov's one syscall chokepoint (:func:`bpfcov_build.libc.syscall`),
+which turns a failure into :class:`~bpfcov_build.libc.SyscallError` naming the request, e.g.
 ``ptrace(PTRACE_SEIZE) failed for pid 42: Operation not permitted``. On top of it,
 one typed function per request. The calls are made with ``syscall(2)`` and the
 numbers of :mod:`bpfcov_build.arch`, so glibc's variadic ``ptrace()`` wrapper and its
@@ -29,8 +29,10 @@ import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from bpfcov_build import libc
 from bpfcov_build.arch import syscalls
 from bpfcov_build.errors import BpfcovError
+from bpfcov_build.libc import SyscallError
 
 if TYPE_CHECKING:
     from bpfcov_build.arch import Syscalls
@@ -48,9 +50,9 @@ __all__ = [
     "SeccompRet",
     "SockFilter",
     "SockFprog",
+    "SyscallError",
     "SyscallInfo",
     "SyscallInfoOp",
-    "TraceError",
     "allow_filter",
     "bpf_trap_filter",
     "get_syscall_info",
@@ -232,45 +234,9 @@ class SockFprog(ctypes.Structure):
     _fields_ = (("len", ctypes.c_ushort), ("filter", ctypes.POINTER(SockFilter)))
 
 
-# --------------------------------------------------------------------------------------
-# libc: loaded once, the one foreign signature declared here.
-# --------------------------------------------------------------------------------------
-
-# The C library this Python runs on, without searching for it (find_library forks).
-_libc = ctypes.CDLL(None, use_errno=True)
-
-# long syscall(long number, ...); used with up to four word-sized arguments
-_libc.syscall.restype = ctypes.c_long
-_libc.syscall.argtypes = (ctypes.c_long,) * 5
-
-
-# --------------------------------------------------------------------------------------
-# The chokepoint.
-# --------------------------------------------------------------------------------------
-
-
-class TraceError(OSError, BpfcovError):
-    """ptrace, seccomp or pidfd call failed; ``errno`` and ``call`` say how."""
-
-    def __init__(self, errnum: int, call: str, *, pid: int = 0) -> None:
-        """Record errno *errnum* for *call* (e.g. ``ptrace(PTRACE_CONT)``) on *pid*."""
-        super().__init__(errnum, os.strerror(errnum))
-        self.call = call
-        self.pid = pid
-
-    def __str__(self) -> str:
-        """Return ``call failed[ for pid N]: strerror``."""
-        where = f" for pid {self.pid}" if self.pid else ""
-        return f"{self.call} failed{where}: {self.strerror}"
-
-
 def _syscall(nr: int, call: str, *args: int, pid: int = 0) -> int:
-    """Run syscall(nr, *args); raise TraceError naming *call* when it fails."""
-    padded = (*args, 0, 0, 0, 0)[:4]
-    ret = _libc.syscall(nr, *padded)
-    if ret < 0:
-        raise TraceError(ctypes.get_errno(), call, pid=pid)
-    return int(ret)
+    """Run syscall(nr, *args) through the chokepoint, naming *call* and *pid*."""
+    return libc.syscall(nr, *args, call=call, subject=f"pid {pid}" if pid else "")
 
 
 def _ptrace(request: Request, pid: int, addr: int = 0, data: int = 0) -> int:
@@ -432,7 +398,7 @@ def install_seccomp_filter(prog: tuple[SockFilter, ...]) -> None:
                 flags,
                 ctypes.addressof(fprog),
             )
-        except TraceError as exc:
+        except SyscallError as exc:
             if exc.errno != errno.EINVAL or flags == 0:
                 raise
         else:

@@ -74,7 +74,8 @@ from typing import TYPE_CHECKING, NoReturn
 from bpfcov_build import bpf, layout, ptrace
 from bpfcov_build.arch import syscalls
 from bpfcov_build.errors import BpfcovError, NotFoundError
-from bpfcov_build.ptrace import Event, Option, Request, SyscallInfoOp, TraceError
+from bpfcov_build.libc import SyscallError, owned_fd
+from bpfcov_build.ptrace import Event, Option, Request, SyscallInfoOp
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Sequence
@@ -415,7 +416,7 @@ def _resume(request: Request, tid: int, sig: int = 0) -> bool:
             ptrace.interrupt(tid)
         else:
             ptrace.resume(request, tid, sig)
-    except TraceError as exc:
+    except SyscallError as exc:
         if exc.errno == errno.ESRCH:
             return False
         raise
@@ -514,7 +515,7 @@ class _Tracer:
         """Handle one ptrace-stop of *t*; how to restart it, None if it was killed."""
         try:
             return self._decide(t, status)
-        except TraceError as exc:
+        except SyscallError as exc:
             if exc.errno == errno.ESRCH:  # SIGKILLed in its stop: its exit comes next
                 return None
             raise
@@ -598,7 +599,7 @@ class _Tracer:
         """A pidfd whose task holds *t*'s fd table: the thread itself where possible."""
         try:
             return ptrace.pidfd_open(t.tid, ptrace.PIDFD_THREAD)
-        except TraceError as exc:
+        except SyscallError as exc:
             if exc.errno != errno.EINVAL:  # EINVAL: before Linux 6.9
                 raise
         return ptrace.pidfd_open(t.tgid)
@@ -606,9 +607,9 @@ class _Tracer:
     def _fd_of(self, t: _Tracee, fd: int) -> int | None:
         """A duplicate in this process of *t*'s *fd*; None if it is gone."""
         try:
-            with bpf.owned_fd(self._pidfd(t)) as pidfd:
+            with owned_fd(self._pidfd(t)) as pidfd:
                 return ptrace.pidfd_getfd(pidfd, fd)
-        except TraceError as exc:
+        except SyscallError as exc:
             if exc.errno in {errno.ESRCH, errno.EBADF}:  # died, or another thread closed it
                 return None
             raise
@@ -740,7 +741,7 @@ def run_traced(
         try:
             try:
                 ptrace.seize(child.pid, TRACE_OPTIONS)
-            except TraceError:
+            except SyscallError:
                 os.kill(child.pid, signal.SIGKILL)
                 os.waitpid(child.pid, 0)
                 raise

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bpfcov_build import bpf, toolchain
+from bpfcov_build.bpf import harness
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -166,7 +167,7 @@ class Loaded:
         return bpf.read_map_value(self.maps[name])
 
     def write_map(self, name: str, value: bytes) -> None:
-        bpf.map_update(self.maps[name], (0).to_bytes(4, "little"), value)
+        harness.map_update(self.maps[name], (0).to_bytes(4, "little"), value)
 
 
 @contextlib.contextmanager
@@ -469,7 +470,7 @@ def gen_after_packets(xdp_obj: Path, profile: Path) -> None:
     """Loads xdp_obj, runs PACKETS through it, and writes its profile with bpfcov gen."""
     with loaded(xdp_obj) as obj:
         for packet, times in PACKETS:
-            bpf.prog_test_run(obj.progs["xdp_parser"], packet, repeat=times)
+            harness.prog_test_run(obj.progs["xdp_parser"], packet, repeat=times)
         gen = bpfcov("gen", "-o", profile, obj.pin_dir)
         assert gen.returncode == 0, gen.stderr
 

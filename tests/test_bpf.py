@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from bpfcov_build import arch, bpf
+from bpfcov_build.bpf import harness
 from bpfcov_build.errors import BpfcovError, FormatError
 
 if TYPE_CHECKING:
@@ -214,7 +215,7 @@ KEY0 = (0).to_bytes(4, "little")
 @pytest.fixture
 def array_map() -> Iterator[int]:
     """Yield a one-entry ARRAY map (u32 key, 16-byte value) named like a .bss map."""
-    with bpf.owned_fd(bpf.map_create(bpf.MapType.ARRAY, 4, 16, 1, name="bpfcov_t.bss")) as fd:
+    with bpf.owned_fd(harness.map_create(bpf.MapType.ARRAY, 4, 16, 1, name="bpfcov_t.bss")) as fd:
         yield fd
 
 
@@ -239,7 +240,7 @@ def pin_dir() -> Iterator[Path]:
 def test_map_update_then_lookup(array_map: int) -> None:
     assert bpf.map_lookup(array_map, KEY0, 16) == bytes(16)
     value = bytes(range(1, 17))
-    bpf.map_update(array_map, KEY0, value)
+    harness.map_update(array_map, KEY0, value)
     assert bpf.map_lookup(array_map, KEY0, 16) == value
     assert bpf.read_map_value(array_map) == value
 
@@ -253,7 +254,7 @@ def test_map_lookup_out_of_range_is_enoent(array_map: int) -> None:
 
 def test_map_update_noexist_on_array_is_eexist(array_map: int) -> None:
     with pytest.raises(bpf.BpfSyscallError) as info:
-        bpf.map_update(array_map, KEY0, bytes(16), bpf.UpdateFlag.NOEXIST)
+        harness.map_update(array_map, KEY0, bytes(16), bpf.UpdateFlag.NOEXIST)
     assert info.value.errno == errno.EEXIST
 
 
@@ -282,16 +283,16 @@ def test_map_fd_by_id_missing_is_enoent() -> None:
 
 
 def test_read_map_value_rejects_non_array() -> None:
-    hash_fd = bpf.map_create(bpf.MapType.HASH, 4, 8, 4, name="bpfcov_t_hash")
+    hash_fd = harness.map_create(bpf.MapType.HASH, 4, 8, 4, name="bpfcov_t_hash")
     with bpf.owned_fd(hash_fd), pytest.raises(FormatError, match="bpfcov_t_hash"):
         bpf.read_map_value(hash_fd)
 
 
 def test_map_freeze_then_update_is_eperm(array_map: int) -> None:
-    bpf.map_update(array_map, KEY0, b"A" * 16)
-    bpf.map_freeze(array_map)
+    harness.map_update(array_map, KEY0, b"A" * 16)
+    harness.map_freeze(array_map)
     with pytest.raises(bpf.BpfSyscallError) as info:
-        bpf.map_update(array_map, KEY0, b"B" * 16)
+        harness.map_update(array_map, KEY0, b"B" * 16)
     assert info.value.errno == errno.EPERM
     assert info.value.cmd is bpf.Cmd.MAP_UPDATE_ELEM
     assert isinstance(info.value, OSError)
@@ -301,7 +302,7 @@ def test_map_freeze_then_update_is_eperm(array_map: int) -> None:
 
 def test_invalid_name_is_rejected_before_the_syscall() -> None:
     with pytest.raises(ValueError, match="invalid BPF object name"):
-        bpf.map_create(bpf.MapType.ARRAY, 4, 4, 1, name="a-name-that-is-far-too-long")
+        harness.map_create(bpf.MapType.ARRAY, 4, 4, 1, name="a-name-that-is-far-too-long")
 
 
 # --------------------------------------------------------------------------------------
@@ -311,7 +312,7 @@ def test_invalid_name_is_rejected_before_the_syscall() -> None:
 
 def test_pin_then_obj_get_reads_same_value(array_map: int, pin_dir: Path) -> None:
     value = b"pinned-value-16b"
-    bpf.map_update(array_map, KEY0, value)
+    harness.map_update(array_map, KEY0, value)
     path = pin_dir / "counters"
     bpf.obj_pin(array_map, path)
     assert path.exists()
@@ -326,7 +327,7 @@ def test_obj_get_read_only_cannot_update(array_map: int, pin_dir: Path) -> None:
     with bpf.owned_fd(bpf.obj_get(path, read_only=True)) as fd:
         assert bpf.read_map_value(fd) == bytes(16)
         with pytest.raises(bpf.BpfSyscallError) as info:
-            bpf.map_update(fd, KEY0, bytes(16))
+            harness.map_update(fd, KEY0, bytes(16))
         assert info.value.errno == errno.EPERM
 
 
@@ -383,20 +384,20 @@ def test_ensure_bpffs_explains_how_to_mount_when_it_cannot() -> None:
 @pytest.fixture
 def xdp_prog() -> Iterator[int]:
     """Yield ``r0 = XDP_PASS; exit`` loaded as an XDP program."""
-    with bpf.owned_fd(bpf.prog_load(bpf.ProgType.XDP, RETURN_PASS, name="bpfcov_xdp")) as fd:
+    with bpf.owned_fd(harness.prog_load(bpf.ProgType.XDP, RETURN_PASS, name="bpfcov_xdp")) as fd:
         yield fd
 
 
 def test_xdp_prog_test_run(xdp_prog: int) -> None:
     packet = bytes(range(64))
-    result = bpf.prog_test_run(xdp_prog, packet, repeat=10)
+    result = harness.prog_test_run(xdp_prog, packet, repeat=10)
     assert result.retval == XDP_PASS
     assert result.data_out == packet
     assert result.duration_ns >= 0
 
 
 def test_prog_test_run_without_output_buffer(xdp_prog: int) -> None:
-    result = bpf.prog_test_run(xdp_prog, bytes(64), repeat=1, data_out_size=0)
+    result = harness.prog_test_run(xdp_prog, bytes(64), repeat=1, data_out_size=0)
     assert result.retval == XDP_PASS
     assert result.data_out == b""
 
@@ -417,21 +418,21 @@ def test_prog_info_of_xdp_prog(xdp_prog: int) -> None:
 
 def test_prog_info_lists_referenced_map(array_map: int) -> None:
     insns = ld_map_fd(1, array_map) + RETURN_PASS
-    with bpf.owned_fd(bpf.prog_load(bpf.ProgType.XDP, insns, name="bpfcov_mapref")) as fd:
+    with bpf.owned_fd(harness.prog_load(bpf.ProgType.XDP, insns, name="bpfcov_mapref")) as fd:
         info = bpf.prog_info(fd)
         assert info.map_ids == (bpf.map_info(array_map).id,)
-        assert bpf.prog_test_run(fd, bytes(64)).retval == XDP_PASS
+        assert harness.prog_test_run(fd, bytes(64)).retval == XDP_PASS
 
 
 def test_socket_filter_prog_runs() -> None:
     insns = insn(BPF_MOV64_K, 0, 0, 0, 7) + insn(BPF_EXIT)
-    with bpf.owned_fd(bpf.prog_load(bpf.ProgType.SOCKET_FILTER, insns, name="bpfcov_sf")) as fd:
-        assert bpf.prog_test_run(fd, bytes(64)).retval == 7
+    with bpf.owned_fd(harness.prog_load(bpf.ProgType.SOCKET_FILTER, insns, name="bpfcov_sf")) as fd:
+        assert harness.prog_test_run(fd, bytes(64)).retval == 7
 
 
 def test_invalid_prog_reports_verifier_log() -> None:
     with pytest.raises(bpf.BpfSyscallError) as info:
-        bpf.prog_load(bpf.ProgType.XDP, insn(BPF_EXIT), name="bpfcov_bad")  # r0 never set
+        harness.prog_load(bpf.ProgType.XDP, insn(BPF_EXIT), name="bpfcov_bad")  # r0 never set
     err = info.value
     assert err.errno == errno.EACCES
     assert err.cmd is bpf.Cmd.PROG_LOAD
@@ -444,4 +445,4 @@ def test_invalid_prog_reports_verifier_log() -> None:
 
 def test_prog_load_rejects_ragged_instructions() -> None:
     with pytest.raises(ValueError, match="multiple of 8"):
-        bpf.prog_load(bpf.ProgType.XDP, b"\x95\0\0\0")
+        harness.prog_load(bpf.ProgType.XDP, b"\x95\0\0\0")

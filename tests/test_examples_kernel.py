@@ -32,7 +32,8 @@ from support import (
     raw_version,
 )
 
-from bpfcov_build import bpf, toolchain
+from bpfcov_build import toolchain
+from bpfcov_build.bpf import harness
 from bpfcov_build.layout import Section, parse_object_info
 
 if TYPE_CHECKING:
@@ -48,7 +49,7 @@ def test_xdp_counts_are_exact(xdp_obj: Path) -> None:
         prog = obj.progs["xdp_parser"]
         for packet, times in PACKETS:
             verdict = model_xdp(packet, Counter(), Counter())
-            result = bpf.prog_test_run(prog, packet, repeat=times)
+            result = harness.prog_test_run(prog, packet, repeat=times)
             assert result.retval == verdict, f"verdict for {packet.hex()}"
             for _ in range(times):
                 model_xdp(packet, expected_xdp, expected_port)
@@ -73,10 +74,14 @@ def test_sys_enter_counts_are_exact(tp_obj: Path) -> None:
         obj.write_map(data_map, layout.pack(os.getpid(), *watched, 0, 0, 0, 0))
         prog = obj.progs["sys_enter"]
         for call in calls:
-            bpf.prog_test_run(prog, repeat=0, ctx_in=struct.pack("<QQ", 0, call), data_out_size=0)
-        bpf.map_update(obj.maps[data_map], bytes(4), layout.pack(0, *watched, 0, 0, 0, 0))
+            harness.prog_test_run(
+                prog, repeat=0, ctx_in=struct.pack("<QQ", 0, call), data_out_size=0
+            )
+        harness.map_update(obj.maps[data_map], bytes(4), layout.pack(0, *watched, 0, 0, 0, 0))
         for call in calls[:3]:  # another pid: filtered out
-            bpf.prog_test_run(prog, repeat=0, ctx_in=struct.pack("<QQ", 0, call), data_out_size=0)
+            harness.prog_test_run(
+                prog, repeat=0, ctx_in=struct.pack("<QQ", 0, call), data_out_size=0
+            )
         counts = counters_by_function(obj)["sys_enter"]
 
     hits = Counter(calls)
@@ -142,7 +147,7 @@ def test_atomic_counters_are_exact(major: int, tmp_path: Path) -> None:
     assert "lock *(u64 *)" in disasm
     with loaded(obj) as loaded_obj:
         for packet, times in PACKETS:
-            bpf.prog_test_run(loaded_obj.progs["xdp_parser"], packet, repeat=times)
+            harness.prog_test_run(loaded_obj.progs["xdp_parser"], packet, repeat=times)
         xlated = subprocess.run(
             ["bpftool", "prog", "dump", "xlated", "pinned", loaded_obj.pin_dir / "xdp_parser"],
             capture_output=True,

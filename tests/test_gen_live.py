@@ -17,7 +17,8 @@ import pytest
 from elftools.elf.elffile import ELFFile
 from support import PACKETS, bpfcov, loaded
 
-from bpfcov_build import bpf, profraw
+from bpfcov_build import profraw
+from bpfcov_build.bpf import harness
 from bpfcov_build.layout import Section, parse_counters_parts
 
 pytestmark = pytest.mark.kernel
@@ -45,7 +46,7 @@ def with_raw_version(obj: Path, version: int, out: Path) -> Path:
 
 def test_by_pid_and_object_with_origins(xdp_obj: Path, tp_obj: Path, tmp_path: Path) -> None:
     with loaded(xdp_obj) as xdp, loaded(tp_obj):
-        bpf.prog_test_run(xdp.progs["xdp_parser"], PACKETS[0][0], repeat=3)
+        harness.prog_test_run(xdp.progs["xdp_parser"], PACKETS[0][0], repeat=3)
         both = bpfcov("gen", "--live", "--pid", ME, "-o", f"{tmp_path / 'both'}/")
         assert both.returncode == 0, both.stderr
         written = sorted(tmp_path.joinpath("both").glob("*.profraw"))

@@ -18,7 +18,8 @@ from support import (
     raw_version,
 )
 
-from bpfcov_build import bpf, profraw, toolchain
+from bpfcov_build import profraw, toolchain
+from bpfcov_build.bpf import harness
 from bpfcov_build.errors import NotFoundError
 
 pytestmark = pytest.mark.kernel
@@ -103,7 +104,7 @@ def test_profile_and_object_of_different_llvms_are_refused(
         pytest.skip(f"needs a second LLVM with a plugin; only LLVM {major} is here")
     other_obj = build(XDP_SOURCE, tmp_path / "other.bpf.o", other)
     with loaded(xdp_obj) as obj:
-        bpf.prog_test_run(obj.progs["xdp_parser"], PACKETS[0][0])
+        harness.prog_test_run(obj.progs["xdp_parser"], PACKETS[0][0])
         assert bpfcov("gen", "-o", tmp_path / "x.profraw", obj.pin_dir).returncode == 0
     result = bpfcov(
         "out", "-f", "text", "--object", other_obj.with_suffix(".obj"), tmp_path / "x.profraw"

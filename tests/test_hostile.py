@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from support import XDP_SOURCE, bpfcov, build, build_plain, gen_after_packets, llvm_majors
 
 from bpfcov_build import profraw
+from bpfcov_build.bpf import harness
 from bpfcov_build.collect import MapGroup, read_group
 from bpfcov_build.errors import BpfcovError
 from bpfcov_build.layout import Section, mapping_object_info, parse_object_info
@@ -174,7 +175,7 @@ def test_foreign_maps_in_a_run_directory(tmp_path: Path) -> None:
             (Section.NAMES, 1),
             (Section.COVMAP, 3),
         ):
-            fd = bpf.map_create(bpf.MapType.ARRAY, 4, size, 1, name="foreign")
+            fd = harness.map_create(bpf.MapType.ARRAY, 4, size, 1, name="foreign")
             bpf.obj_pin(fd, run / "1-btf0" / f"_{section.value[1:].replace('.', '_')}")
         error = one_line_error(bpfcov("gen", "-o", tmp_path / "x.profraw", run))
         assert "1-btf0" in error

@@ -16,6 +16,7 @@ import pytest
 from support import ROOT, bpfcov, build, mcdc_majors
 
 from bpfcov_build import bpf, collect, sidecar
+from bpfcov_build.bpf import harness
 from bpfcov_build.errors import FormatError
 from bpfcov_build.layout import Section, parse_counters_parts, parse_object_infos
 
@@ -45,7 +46,7 @@ def test_linked_objects_count_exactly(major: int, pins: Path, tmp_path: Path) ->
     for name in ("first", "second"):
         with bpf.owned_fd(bpf.obj_get(progs / name)) as fd:
             for size, times in sizes.items():
-                bpf.prog_test_run(fd, bytes(size), repeat=times)
+                harness.prog_test_run(fd, bytes(size), repeat=times)
 
     profile = tmp_path / "both.profraw"
     gen = bpfcov("gen", "-o", profile, pins / "run")
@@ -138,7 +139,7 @@ def _report(obj: Path, base: Path, tmp_path: Path) -> dict[str, object]:
     for prog in (base / "p").iterdir():
         with bpf.owned_fd(bpf.obj_get(prog)) as fd:
             for size in (14, 50, 51, 150):
-                bpf.prog_test_run(fd, bytes(size), repeat=2)
+                harness.prog_test_run(fd, bytes(size), repeat=2)
     profile = tmp_path / f"{base.name}.profraw"
     assert bpfcov("gen", "-o", profile, base / "run").returncode == 0
     out = tmp_path / f"{base.name}.json"

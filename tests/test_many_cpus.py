@@ -47,7 +47,7 @@ from support import (
     udp,
 )
 
-from bpfcov_build import bpf
+from bpfcov_build.bpf import harness
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -106,7 +106,7 @@ class Hammer:
             barrier.wait()
             start = time.monotonic()
             self.durations[cpu] = [
-                bpf.prog_test_run(self.fd, PACKET, repeat=self.repeat).duration_ns
+                harness.prog_test_run(self.fd, PACKET, repeat=self.repeat).duration_ns
                 for _ in range(self.calls)
             ]
             self.spans[cpu] = (start, time.monotonic())
@@ -219,10 +219,12 @@ def test_cost_of_atomic_counters(tmp_path: Path, measured: dict[str, Any]) -> No
     ):
         fds = {name: prog.progs["xdp_parser"] for name, prog in zip(objs, (a, b, c), strict=True)}
         for fd in fds.values():  # warm up
-            bpf.prog_test_run(fd, PACKET, repeat=COST_REPEAT)
+            harness.prog_test_run(fd, PACKET, repeat=COST_REPEAT)
         for _ in range(ROUNDS):  # interleaved, so drift hits every variant alike
             for name, fd in fds.items():
-                alone[name].append(bpf.prog_test_run(fd, PACKET, repeat=COST_REPEAT).duration_ns)
+                alone[name].append(
+                    harness.prog_test_run(fd, PACKET, repeat=COST_REPEAT).duration_ns
+                )
             for name, fd in fds.items():
                 hammer = Hammer(fd, COST_REPEAT, 1)
                 hammer.run()

@@ -22,6 +22,7 @@ from support import (
 )
 
 from bpfcov_build import bpf, layout
+from bpfcov_build.bpf import harness
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -38,7 +39,7 @@ def run_inputs(loaded_obj: Loaded, inputs: list[tuple[int, int, int]]) -> None:
     bss = next(name for name in loaded_obj.maps if name.endswith(".bss"))
     for proto, port, allow in inputs:
         loaded_obj.write_map(bss, struct.pack("<I", allow))
-        result = bpf.prog_test_run(loaded_obj.progs["xdp_acl"], acl_packet(proto, port))
+        result = harness.prog_test_run(loaded_obj.progs["xdp_acl"], acl_packet(proto, port))
         assert result.retval == (
             XDP_DROP if ACL_VECTORS[proto, port, allow][-1] == "T" else XDP_PASS
         )

@@ -27,7 +27,8 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from support import ROOT, bpf_cflags, bpfcov, loaded, script, uleb128
 
-from bpfcov_build import bpf, toolchain
+from bpfcov_build import toolchain
+from bpfcov_build.bpf import harness
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -544,7 +545,7 @@ def kernel_side(major: int, work: Path, *extra: str) -> Side:
         compile_bpf.check_returncode()
     with loaded(obj) as prog:
         fd = prog.progs["oracle"]
-        results = [bpf.prog_test_run(fd, c.packet(), repeat=c.times).retval for c in cases()]
+        results = [harness.prog_test_run(fd, c.packet(), repeat=c.times).retval for c in cases()]
         bpfcov_ok("gen", "-o", f"{work / 'profiles'}/", prog.pin_dir)
     profiles = sorted((work / "profiles").glob("*.profraw"))
     assert len(profiles) == 1, profiles

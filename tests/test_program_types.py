@@ -17,6 +17,7 @@ import pytest
 from support import ROOT, bpfcov, build
 
 from bpfcov_build import bpf
+from bpfcov_build.bpf import harness
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -51,7 +52,7 @@ def test_tc_socket_filter_and_cgroup_skb(major: int, pins: Path, tmp_path: Path)
     def test_run(name: str, sizes: dict[int, int]) -> None:
         with bpf.owned_fd(bpf.obj_get(progs / name)) as fd:
             for size, times in sizes.items():
-                bpf.prog_test_run(fd, bytes(size), repeat=times)
+                harness.prog_test_run(fd, bytes(size), repeat=times)
 
     # tc sees the whole frame; socket filters and cgroup_skb see it past the
     # Ethernet header (BPF_PROG_TEST_RUN pulls it for them).

@@ -27,6 +27,7 @@ from support import (
 )
 
 from bpfcov_build import bpf
+from bpfcov_build.bpf import harness
 
 pytestmark = pytest.mark.kernel
 
@@ -78,7 +79,7 @@ def test_bpftool_loadall_under_run(xdp_obj: Path, pins: Path, tmp_path: Path) ->
         prog = bpf.obj_get(progs / "xdp_parser")
         try:
             for packet, times in PACKETS:
-                bpf.prog_test_run(prog, packet, repeat=times)
+                harness.prog_test_run(prog, packet, repeat=times)
         finally:
             os.close(prog)
         gen = bpfcov("gen", "-o", tmp_path / "x.profraw", pins)
@@ -176,7 +177,7 @@ def test_two_objects_in_one_program_are_kept_apart(major: int, pins: Path, tmp_p
         for i, times in ((0, 3), (1, 5)):
             prog = bpf.obj_get(progs / str(i) / "xdp_parser")
             try:
-                bpf.prog_test_run(prog, PACKETS[1][0], repeat=times)
+                harness.prog_test_run(prog, PACKETS[1][0], repeat=times)
             finally:
                 os.close(prog)
         out = tmp_path / "out"

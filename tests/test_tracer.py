@@ -31,6 +31,7 @@ from support import BPFFS, build, multiarch_include, script
 from bpfcov_build import arch, bpf, layout, ptrace
 from bpfcov_build.errors import BpfcovError, NotFoundError
 from bpfcov_build.layout import Section
+from bpfcov_build.libc import SyscallError
 from bpfcov_build.tracer import (
     Exec,
     Exited,
@@ -558,7 +559,7 @@ def test_not_root_is_a_one_line_error(pin_dir: Path) -> None:
 
 
 def test_ptrace_errors_name_the_request() -> None:
-    with pytest.raises(ptrace.TraceError) as info:
+    with pytest.raises(SyscallError) as info:
         ptrace.resume(ptrace.Request.CONT, 0x3FFF_FFFF)
     assert info.value.errno == 3  # ESRCH
     assert str(info.value) == "ptrace(PTRACE_CONT) failed for pid 1073741823: No such process"

@@ -22,6 +22,7 @@ from support import ROOT, bpf_cflags, bpfcov, build, build_plain, llvm_cov, scri
 
 from bpfcov_build import bpf
 from bpfcov_build import jumps as _jumps
+from bpfcov_build.bpf import harness
 
 pytestmark = pytest.mark.kernel
 
@@ -71,7 +72,7 @@ def run_prog(progs: Path, name: str, packets: dict[int, int], first: bytes = b""
     with bpf.owned_fd(bpf.obj_get(progs / name)) as fd:
         for size, times in packets.items():
             packet = (first + bytes(size))[:size]
-            retvals.append(bpf.prog_test_run(fd, packet, repeat=times).retval)
+            retvals.append(harness.prog_test_run(fd, packet, repeat=times).retval)
     return retvals
 
 
@@ -170,12 +171,12 @@ def test_verifier_sensitive_shapes_load_and_count(major: int, pins: Path, tmp_pa
     assert run_prog(progs, "unused_argument", sizes) == [0, 2]  # TC_ACT_OK, TC_ACT_SHOT
 
     with bpf.owned_fd(bpf.obj_get(progs / "checked_then_used")) as fd:
-        result = bpf.prog_test_run(fd, b"", repeat=4, ctx_in=sk_lookup_ctx(), data_out_size=0)
+        result = harness.prog_test_run(fd, b"", repeat=4, ctx_in=sk_lookup_ctx(), data_out_size=0)
     assert result.retval == 1  # SK_PASS: no socket is selected yet
 
     assert run_prog(progs, "value_or_len", {60: 3}) == [60]
     with bpf.owned_fd(bpf.obj_get(pins / "maps" / "opts")) as opts:
-        bpf.map_update(opts, bytes(4), (7).to_bytes(4, "little"))
+        harness.map_update(opts, bytes(4), (7).to_bytes(4, "little"))
     assert run_prog(progs, "value_or_len", {60: 2}) == [7]
 
     found = report(pins / "run", tmp_path)
