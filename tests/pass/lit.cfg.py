@@ -44,7 +44,14 @@ import tempfile
 
 import lit.formats
 
-MIN_LLVM = 14  # the oldest major bpfcov supports, so the first llvm-ge-K feature
+# The oldest major bpfcov supports (contract.def's MinLLVMMajor), so the first
+# llvm-ge-K feature.
+_CONTRACT = os.path.join(
+    os.path.dirname(os.path.abspath(__file__)),
+    "..", "..", "bpfcov_build", "include", "bpfcov", "contract.def",
+)  # fmt: skip
+with open(_CONTRACT) as _f:
+    MIN_LLVM = int(re.search(r"^BPFCOV_VALUE\(MinLLVMMajor, (\d+)\)", _f.read(), re.M).group(1))
 
 config.name = "bpfcov-pass"
 config.test_format = lit.formats.ShTest(execute_external=False)
