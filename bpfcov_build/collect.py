@@ -10,6 +10,7 @@ and grouping the coverage maps by BTF id. Each group gives one
 from __future__ import annotations
 
 import errno
+import functools
 import struct
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -159,12 +160,13 @@ class _Bitmaps:
     map_id: int = 0
     prog_ids: frozenset[int] = frozenset()
 
-
-def _bitmaps_object_ids(value: bytes) -> list[int]:
-    try:
-        return [p.object_id for p in parse_bitmaps_parts(value)]
-    except FormatError:
-        return []  # read_group names the problem
+    @functools.cached_property
+    def object_ids(self) -> list[int]:
+        """The objects its trailers name, in link order (none if it has no trailer)."""
+        try:
+            return [p.object_id for p in parse_bitmaps_parts(self.value)]
+        except FormatError:
+            return []  # read_group names the problem
 
 
 def _with_their_bitmaps(groups: list[MapGroup], orphans: list[_Bitmaps]) -> list[MapGroup]:
@@ -181,7 +183,7 @@ def _with_their_bitmaps(groups: list[MapGroup], orphans: list[_Bitmaps]) -> list
         if Section.BITMAPS not in group.values:
             counters = group.values[Section.COUNTERS]
             wanted = [p.object_id for p in _counters_parts(counters) if p.bitmap_size]
-            matching = [o for o in orphans if wanted and _bitmaps_object_ids(o.value) == wanted]
+            matching = [o for o in orphans if wanted and o.object_ids == wanted]
             shared = [o for o in matching if o.prog_ids & set(group.prog_ids)]
             if shared or matching:
                 chosen = (shared or matching)[0]
