@@ -132,36 +132,60 @@ def bench_build(chain: toolchain.Toolchain, rounds: int, work: Path) -> None:
         (big, f"a generated program, {lines} lines"),
     )
     for source, label in sources:
+        small = source is not big
         flags = ["-target", "bpf", "-O2", "-g", multiarch(), "-c", str(source)]
-        plain: list[float] = []
-        instrumented: list[float] = []
-        ours: list[float] = []
-        cc = [bin_of("bpfcov-cc"), f"--bpfcov-llvm={chain.major}", *flags]
-        for warm_up in (True, *(False,) * rounds):  # one round first, not counted: caches
-            t_plain = timed([chain.clang, *flags, "-o", work / "plain.o"])
-            t_instr = timed([chain.clang, *flags, *_COVERAGE, "-o", work / "instr.o"])
-            t_ours = timed([*cc, "-o", work / "ours.bpf.o"])
-            if not warm_up:
-                plain.append(t_plain)
-                instrumented.append(t_instr)
-                ours.append(t_ours)
+        sides: dict[str, list[float]] = {"plain": [], "instr": [], "ours": [], "py": []}
+        own = [f"--bpfcov-llvm={chain.major}", *flags]
+        cmds: dict[str, list[str | Path]] = {
+            "plain": [chain.clang, *flags, "-o", work / "plain.o"],
+            "instr": [chain.clang, *flags, *_COVERAGE, "-o", work / "instr.o"],
+            "ours": [bin_of("bpfcov-cc"), *own, "-o", work / "ours.bpf.o"],
+            "py": [bin_of("bpfcov-cc-py"), *own, "-o", work / "py.bpf.o"],
+        }
+        # One round first, not counted (caches); the small compiles take a tenth of a
+        # second, so they get more rounds; every other round runs the sides backwards.
+        count = rounds * 4 if small else rounds
+        for i in range(count + 1):
+            order = list(cmds.items())
+            for side, cmd in order if i % 2 else reversed(order):
+                took = timed(cmd)
+                if i > 0:
+                    sides[side].append(took)
         title = f"Build: {label} (LLVM {chain.major})"
-        report(title, "s", "clang -c", plain, "bpfcov-cc (.o + .obj)", ours, goal=1.25)
+        ours = "bpfcov-cc (.o + .obj)"
+        report(
+            title,
+            "s",
+            "clang -c",
+            sides["plain"],
+            ours,
+            sides["ours"],
+            goal=1.10 if small else None,
+        )
         report(
             "  ... bpfcov's own share",
             "s",
             "clang -c " + " ".join(_COVERAGE),
-            instrumented,
-            "bpfcov-cc (.o + .obj)",
+            sides["instr"],
             ours,
+            sides["ours"],
+            goal=None if small else 1.05,
         )
         report(
             "  ... clang's instrumentation",
             "s",
             "clang -c",
-            plain,
+            sides["plain"],
             "clang -c -fprofile-…",
-            instrumented,
+            sides["instr"],
+        )
+        report(
+            "  ... the Python wrapper instead",
+            "s",
+            "clang -c",
+            sides["plain"],
+            "bpfcov-cc-py",
+            sides["py"],
         )
 
 

@@ -1,4 +1,9 @@
-"""``bpfcov-cc``: a drop-in for clang that instruments BPF objects for coverage.
+"""``bpfcov-cc-py``: a drop-in for clang that instruments BPF objects for coverage.
+
+This is the reference ``bpfcov-cc``. The installed ``bpfcov-cc`` is a native launcher
+(``launcher/bpfcov_cc.c``) that does the everyday calls the same way, by the same
+table of clang's options (``include/bpfcov/driver.def``), and hands every other
+call to this module unchanged.
 
 A compile of C to an object for the BPF target (``-target bpf|bpfel|bpfeb`` or
 ``--target=...``, with ``-c``) becomes one clang process::
@@ -30,7 +35,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple, NoReturn
 
-from bpfcov_build import contract, toolchain
+from bpfcov_build import cc_options, contract, toolchain
 from bpfcov_build import jumps as _jumps
 from bpfcov_build.errors import BpfcovError
 
@@ -47,55 +52,21 @@ if TYPE_CHECKING:
 
 __all__ = ["Compile", "classify", "main", "mapping_object_path"]
 
-PROG = "bpfcov-cc"
+PROG = cc_options.STRINGS["Prog"]
 #: Where the plugin, run by clang -fpass-plugin, writes the mapping object.
 MAPPING_OBJECT_ENV = contract.STRINGS["MappingObjectEnv"]
-
-#: The triple architectures of the BPF target.
-_BPF_ARCHES = frozenset({"bpf", "bpfel", "bpfeb"})
-#: Options that take their value as the next argument (clang's Separate and
-#: JoinedOrSeparate options that a compile may carry; ``-Ifoo`` and ``-I foo`` alike).
-_SEPARATE = frozenset(
-    """-o -I -D -U -include -imacros -isystem -idirafter -iquote -isysroot -iprefix
-    -iwithprefix -iwithprefixbefore -iwithsysroot -iframework -iframeworkwithsysroot
-    -imultilib -isystem-after -ivfsoverlay -include-pch -cxx-isystem -MF -MT -MQ -MJ
-    -x -target -arch -Xclang -Xlinker -Xassembler -Xpreprocessor -Xanalyzer
-    -Xopenmp-target -mllvm -L -T -u -z -F -B -A -e -serialize-diagnostics
-    -working-directory -resource-dir -dependency-file -dependency-dot -main-file-name
-    --param -framework -gcc-toolchain --sysroot -fdebug-compilation-dir
-    -ftemplate-depth -ftemplate-backtrace-limit -fconstexpr-depth -ferror-limit
-    --output --include-directory --define-macro --undefine-macro --language --include
-    --include-directory-after --include-prefix --include-with-prefix --imacros
-    --system-header-prefix --no-system-header-prefix --library-directory --prefix
-    --dependent-lib --for-linker --force-link --sysroot --write-dependencies
-    --write-user-dependencies --serialize-diagnostics --output-class-directory""".split()
-)
-#: Long options that take the next argument as their value, as the short ones do.
-_ALIASES = {
-    "--output": "-o",
-    "--language": "-x",
-    "--include-directory": "-I",
-    "--define-macro": "-D",
-    "--undefine-macro": "-U",
-    "--include": "-include",
-}
-#: Options after which clang does not write an object for us to instrument.
-_NO_OBJECT = frozenset({"-E", "-S", "-M", "-MM", "-fsyntax-only", "-emit-llvm", "-###"})
-#: Inputs by kind: by suffix, or by the language ``-x`` gives.
-_C_SUFFIXES = frozenset({".c", ".i"})
-_C_LANGUAGES = frozenset({"c", "cpp-output"})
-_ASM_SUFFIXES = frozenset({".s", ".S", ".sx"})
-_ASM_LANGUAGES = frozenset({"assembler", "assembler-with-cpp"})
-_IR_SUFFIXES = frozenset({".ll", ".bc"})
-_IR_LANGUAGES = frozenset({"ir"})
-#: Inputs clang passes to the linker (and, with -c, ignores with a warning).
-_LINKER_SUFFIXES = frozenset({".o", ".a", ".so", ".obj"})
-#: The front end's flags that turn coverage on.
-_COVERAGE_FLAGS = ("-fprofile-instr-generate", "-fcoverage-mapping")
+_OWN_LLVM_FLAG = cc_options.STRINGS["OwnLLVMFlag"]
+#: What clang's options mean, from driver.def (the native launcher reads the same).
+_SEPARATE = cc_options.SEPARATE
+_ALIASES = cc_options.ALIASES
+_NO_OBJECT = cc_options.NO_OBJECT
+_NO_OBJECT_PREFIXES = cc_options.NO_OBJECT_PREFIXES
+_COVERAGE_FLAGS = cc_options.COVERAGE_FLAGS
+_C_LANGUAGES = frozenset(k for k, kind in cc_options.INPUT_LANGUAGES.items() if kind == "C")
 #: How counters are incremented unless the compile says otherwise: atomic adds,
 #: because a BPF program runs on every CPU at once and llvm-cov derives region
 #: counts as differences of counters, which lost increments turn negative.
-DEFAULT_PROFILE_UPDATE = "-fprofile-update=atomic"
+DEFAULT_PROFILE_UPDATE = cc_options.STRINGS["DefaultProfileUpdate"]
 
 
 def mapping_object_path(obj: Path) -> Path:
@@ -155,7 +126,7 @@ def classify(args: Sequence[str], driver: Driver | None = None) -> Compile | Non
     for arg in it:
         if options_end or arg == "-" or not arg.startswith("-"):
             kind = _input_kind(arg, language)
-            if kind == "c":
+            if kind == "C":
                 sources.append(arg)
                 continue
             if kind == "unknown":
@@ -197,10 +168,10 @@ def classify(args: Sequence[str], driver: Driver | None = None) -> Compile | Non
             language = arg[2:]
         elif arg == "-c":
             compile_only = True
-        elif arg in _NO_OBJECT or arg.startswith(("-fprofile-generate", "-flto")):
+        elif arg in _NO_OBJECT or arg.startswith(_NO_OBJECT_PREFIXES):
             return None
         rest.append(arg)
-    if triple.split("-", 1)[0] not in _BPF_ARCHES or not compile_only:
+    if triple.split("-", 1)[0] not in cc_options.BPF_ARCHES or not compile_only:
         return None
     if output is not None and not _is_object_path(Path(output)):
         return None  # -o /dev/null or -o -: a probe, no object to keep a mapping beside
@@ -210,13 +181,13 @@ def classify(args: Sequence[str], driver: Driver | None = None) -> Compile | Non
             raise BpfcovError(msg)
         return _ask_clang(args, driver, output)
     for name, kind in other:
-        if kind == "ir":
+        if kind == "IR":
             msg = (
                 f"{name}: LLVM IR cannot be instrumented (coverage needs clang's front "
                 "end); compile its C source with bpfcov-cc, or set BPFCOV_DISABLE=1"
             )
             raise BpfcovError(msg)
-        if kind == "asm" and sources:
+        if kind == "Asm" and sources:
             msg = f"{name}: compile assembly apart from the C sources (it has no coverage)"
             raise BpfcovError(msg)
     if not sources:
@@ -227,23 +198,10 @@ def classify(args: Sequence[str], driver: Driver | None = None) -> Compile | Non
 
 
 def _input_kind(arg: str, language: str) -> str:
-    """``c``, ``asm``, ``ir``, ``linker`` or ``unknown``: what clang makes of ``arg``."""
+    """``C``, ``Asm``, ``IR``, ``Linker`` or ``unknown``: what clang makes of ``arg``."""
     if language and language != "none":
-        if language in _C_LANGUAGES:
-            return "c"
-        if language in _ASM_LANGUAGES:
-            return "asm"
-        return "ir" if language in _IR_LANGUAGES else "unknown"
-    suffix = Path(arg).suffix
-    for kind, suffixes in (
-        ("c", _C_SUFFIXES),
-        ("asm", _ASM_SUFFIXES),
-        ("ir", _IR_SUFFIXES),
-        ("linker", _LINKER_SUFFIXES),
-    ):
-        if suffix in suffixes:
-            return kind
-    return "unknown"
+        return cc_options.INPUT_LANGUAGES.get(language, "unknown")
+    return cc_options.INPUT_SUFFIXES.get(Path(arg).suffix, "unknown")
 
 
 def _ask_clang(args: Sequence[str], driver: Driver, output: str | None) -> Compile | None:
@@ -327,7 +285,7 @@ def _split_own_flags(argv: list[str]) -> tuple[list[str], int | None]:
     major = None
     rest = []
     for arg in argv:
-        if arg.startswith("--bpfcov-llvm="):
+        if arg.startswith(_OWN_LLVM_FLAG):
             value = arg.split("=", 1)[1]
             if not value.isdigit():
                 msg = f"{arg}: expected an LLVM major such as --bpfcov-llvm=19"
@@ -340,6 +298,10 @@ def _split_own_flags(argv: list[str]) -> tuple[list[str], int | None]:
 
 def _exec_clang(chain: toolchain.Toolchain, args: list[str]) -> NoReturn:
     clang = os.fspath(chain.clang)
+    if os.environ.get("BPFCOV_VERBOSE"):
+        import shlex
+
+        print(f"{PROG}: + {shlex.join([clang, *args])}", file=sys.stderr, flush=True)
     os.execv(clang, [clang, *args])  # noqa: S606 - the point of a pass-through
 
 
@@ -365,7 +327,7 @@ def _has_long_jumps(args: Sequence[str]) -> bool:
         bool(cpus)
         and cpus[-1].startswith("v")
         and cpus[-1][1:].isdigit()
-        and int(cpus[-1][1:]) >= 4
+        and int(cpus[-1][1:]) >= cc_options.VALUES["LongJumpsCpu"]
     )
 
 

@@ -16,6 +16,8 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from bpfcov_build import cc_options
+
 if TYPE_CHECKING:
     from pathlib import Path
 
@@ -30,10 +32,10 @@ __all__ = [
 ]
 
 #: What the BPF back end says when a jump does not fit.
-BACKEND_MESSAGE = "Branch target out of insn range"
+BACKEND_MESSAGE = cc_options.STRINGS["BackendMessage"]
 #: The first LLVM whose BPF back end says so. LLVM 14's writes the offset cut to 16
 #: bits without a word: the jump lands elsewhere.
-FIRST_REFUSING_MAJOR = 15
+FIRST_REFUSING_MAJOR = cc_options.VALUES["FirstRefusingMajor"]
 MAX_FORWARD = 2**15 - 1
 MAX_BACKWARD = -(2**15)
 

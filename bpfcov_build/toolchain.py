@@ -25,7 +25,7 @@ import shutil
 from pathlib import Path
 from typing import NamedTuple
 
-from bpfcov_build import contract
+from bpfcov_build import cc_options, contract
 from bpfcov_build.errors import BpfcovError, NotFoundError
 
 # bpfcov-cc imports this module on every compiler call, so it imports only what
@@ -43,7 +43,7 @@ __all__ = [
 
 #: The oldest LLVM major bpfcov supports.
 MIN_LLVM = contract.VALUES["MinLLVMMajor"]
-_PROBE = range(MIN_LLVM, 41)
+_PROBE = range(MIN_LLVM, cc_options.VALUES["MaxProbedMajor"] + 1)
 
 #: Debian package that ships each tool of LLVM N.
 _PACKAGE = {
@@ -54,7 +54,7 @@ _PACKAGE = {
     "FileCheck": "llvm-{n}-tools",
 }
 
-_PLUGIN_FILE = "libBPFCov.so"
+_PLUGIN_FILE = cc_options.STRINGS["PluginFile"]
 #: Installed instead of the plugin for a major whose development files were found
 #: but could not build it (CMakeLists.txt, BPFCOV_UNUSABLE_NOTE): the reason.
 _UNUSABLE_NOTE = "unusable.txt"
