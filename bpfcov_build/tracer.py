@@ -12,10 +12,8 @@ then the map's name from the program's memory (``/proc/<tid>/mem``): a map not n
 after a coverage section (:class:`~bpfcov_build.layout.Section`) goes on at once too.
 For the others it steps to the syscall-exit-stop, takes the new fd into this process
 (``pidfd_getfd``), checks the created map's own name again and pins it under
-``pin_dir`` before the program runs on. Maps are grouped by object: one
-directory per object, ``<n>-btf<btf_id>``, numbered in order of first appearance (after
-any groups an earlier run left in ``pin_dir``). Maps of one object share its BTF id;
-maps without BTF (id 0) fill one group until a section repeats, which starts the next.
+``pin_dir`` (:mod:`bpfcov_build.pin_dir`: a directory per object) before the program
+runs on.
 
 A program load is followed to its exit too: the maps a loaded program uses
 (``bpf_prog_info.map_ids``) mark their object as loaded. When the program has exited,
@@ -24,17 +22,8 @@ empty :data:`~bpfcov_build.layout.NO_PROGRAM_LOADED` directory among its pins, a
 is reported (:class:`NothingLoaded`), so that neither run nor gen passes its all-zero
 counts off as a run that covered nothing.
 
-The tracee is attached with ``PTRACE_SEIZE`` rather than ``PTRACE_TRACEME``: only a
-seized tracee can be left in a group-stop (``PTRACE_LISTEN``), so Ctrl-Z, SIGSTOP and
-SIGCONT keep working on the traced program. The child waits on a pipe until it is
-seized, so nothing it runs escapes the tracer.
-
-SIGINT, SIGTERM, SIGHUP and SIGQUIT sent to the tracer go to the main child, also
-when the tracer started with them ignored (a background job of a script starts
-with SIGINT ignored: the program inherits that, as it would bare, and may catch the
-signal itself); the tracer waits for the program to exit its own way. A signal the
-terminal sent to the whole foreground process group already reached the program and
-is not sent twice.
+How the program is started (seized before it runs anything) and how the tracer's
+signals reach it is :mod:`bpfcov_build.spawn`'s.
 
 USAGE::
 
@@ -66,26 +55,31 @@ import logging
 import os
 import re
 import signal
-import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING
 
 from bpfcov_build import bpf, layout, ptrace
 from bpfcov_build.arch import syscalls
-from bpfcov_build.errors import BpfcovError, NotFoundError
+from bpfcov_build.errors import BpfcovError
 from bpfcov_build.libc import SyscallError, owned_fd
-from bpfcov_build.ptrace import Event, Option, Request, SyscallInfoOp
+from bpfcov_build.pin_dir import Groups, check_pin_dir, group_dir_name, prepare_pin_dir
+from bpfcov_build.ptrace import Event, Request, SyscallInfoOp
+from bpfcov_build.spawn import (
+    FORWARDED_SIGNALS,
+    Relay,
+    shell_status,
+    signals_blocked,
+    spawn_error,
+    start_seized,
+)
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator, Sequence
+    from collections.abc import Callable, Sequence
 
     from bpfcov_build.layout import Section
-    from bpfcov_build.ptrace import SockFilter
 
 __all__ = [
-    "FORWARDED_SIGNALS",
-    "TRACE_OPTIONS",
     "Exec",
     "Exited",
     "MapPinned",
@@ -93,35 +87,12 @@ __all__ = [
     "PinFailed",
     "TraceEvent",
     "check_pin_dir",
-    "group_dir_name",
     "run_traced",
-    "shell_status",
 ]
 
 log = logging.getLogger("bpfcov")
 
-"""Kernel map name (as libbpf gives it) → the coverage section it holds."""
-
-FORWARDED_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)
-"""Signals the tracer passes on to the program instead of dying of them."""
-
-TRACE_OPTIONS = (
-    Option.TRACESECCOMP
-    | Option.TRACEFORK
-    | Option.TRACEVFORK
-    | Option.TRACECLONE
-    | Option.TRACEEXEC
-    | Option.TRACESYSGOOD
-)
-"""What every tracee reports. Not EXITKILL: if the tracer dies, the program lives on."""
-
 _STOP_SIGNALS = frozenset({signal.SIGSTOP, signal.SIGTSTP, signal.SIGTTIN, signal.SIGTTOU})
-_RESET_SIGNALS = (signal.SIGPIPE, signal.SIGXFSZ)  # Python ignores them; a program must not
-_SI_KERNEL = 0x80  # si_code of a signal the kernel sent, e.g. the terminal's ^C
-_GO = b"g"
-_CHILD_FAILED = 127
-_GROUP_DIR = re.compile(rf"(\d+){re.escape(layout.GROUP_INFIX)}(\d+)")
-_SigSet = set[int | signal.Signals]  # what pthread_sigmask returns
 
 
 # --------------------------------------------------------------------------------------
@@ -176,210 +147,6 @@ class NothingLoaded:
 
 TraceEvent = MapPinned | PinFailed | Exec | Exited | NothingLoaded
 """Everything :func:`run_traced` reports to ``on_event``."""
-
-
-def shell_status(wait_status: int) -> int:
-    """A waitpid(2) status as a shell reports it: the exit code, or 128 + signal."""
-    if os.WIFSIGNALED(wait_status):
-        return 128 + os.WTERMSIG(wait_status)
-    return os.WEXITSTATUS(wait_status)
-
-
-def group_dir_name(number: int, btf_id: int) -> str:
-    """The directory of one object's maps under the pin directory."""
-    return f"{number}{layout.GROUP_INFIX}{btf_id}"
-
-
-# --------------------------------------------------------------------------------------
-# Grouping and pinning.
-# --------------------------------------------------------------------------------------
-
-
-@dataclass
-class _Group:
-    number: int
-    btf_id: int
-    sections: set[Section] = field(default_factory=set)
-    map_ids: set[int] = field(default_factory=set)
-    """The maps pinned in it."""
-    loaded: bool = False
-    """Whether a program that uses one of its maps loaded."""
-
-
-class _Groups:
-    """Assigns each coverage map to the group of the object that created it.
-
-    A map joins the latest group of its BTF id unless that group already has its
-    section; then a new group starts. With a BTF id, that only happens if one object
-    made the same map twice; with BTF id 0 it is what tells objects apart.
-    """
-
-    def __init__(self, first_number: int = 1) -> None:
-        self._next = first_number
-        self._latest: dict[int, _Group] = {}
-        self.all: list[_Group] = []
-
-    def place(self, btf_id: int, section: Section) -> _Group:
-        group = self._latest.get(btf_id)
-        if group is None or section in group.sections:
-            group = _Group(self._next, btf_id)
-            self._next += 1
-            self._latest[btf_id] = group
-            self.all.append(group)
-        group.sections.add(section)
-        return group
-
-
-def check_pin_dir(pin_dir: Path) -> None:
-    """Raises BpfcovError unless *pin_dir* is (or would be made) on bpffs."""
-    existing = pin_dir
-    while not existing.exists() and existing != existing.parent:
-        existing = existing.parent
-    if not bpf.is_bpffs(existing):
-        msg = f"{pin_dir} is not on a bpf filesystem: pin under /sys/fs/bpf"
-        raise BpfcovError(msg)
-
-
-def _prepare_pin_dir(pin_dir: Path) -> int:
-    """Create *pin_dir* on bpffs; return the first free group number in it."""
-    check_pin_dir(pin_dir)
-    try:
-        pin_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-    except OSError as exc:
-        msg = f"cannot create pin directory {pin_dir}: {exc.strerror}"
-        raise BpfcovError(msg) from None
-    numbers = [
-        int(m.group(1)) for entry in pin_dir.iterdir() if (m := _GROUP_DIR.fullmatch(entry.name))
-    ]
-    return max(numbers, default=0) + 1
-
-
-# --------------------------------------------------------------------------------------
-# The child: wait to be seized, install the filter, exec.
-# --------------------------------------------------------------------------------------
-
-
-@dataclass
-class _Child:
-    pid: int
-    go: int
-    """Write end of the pipe the child waits on until it is seized."""
-    failure: int
-    """Read end of a close-on-exec pipe: the child says here why it could not exec."""
-
-
-def _spawn(argv: Sequence[str], prog: tuple[SockFilter, ...], mask: _SigSet) -> _Child:
-    go_r, go_w = os.pipe()
-    fail_r, fail_w = os.pipe()  # both close-on-exec (PEP 446)
-    pid = os.fork()
-    if pid == 0:  # pragma: no cover - runs in the child, which execs or _exits
-        os.close(go_w)
-        os.close(fail_r)
-        _child(argv, prog, mask, go_r, fail_w)
-    os.close(go_r)
-    os.close(fail_w)
-    return _Child(pid, go_w, fail_r)
-
-
-def _child(
-    argv: Sequence[str],
-    prog: tuple[SockFilter, ...],
-    mask: _SigSet,
-    go: int,
-    failure: int,
-) -> NoReturn:  # pragma: no cover - runs in the child
-    stage = "exec"
-    try:
-        if os.read(go, 1) != _GO:  # the tracer gave up
-            os._exit(_CHILD_FAILED)
-        os.close(go)
-        for sig in _RESET_SIGNALS:
-            signal.signal(sig, signal.SIG_DFL)
-        for sig in FORWARDED_SIGNALS:
-            if callable(signal.getsignal(sig)):  # caught here: exec would reset it anyway
-                signal.signal(sig, signal.SIG_DFL)
-        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
-        stage = "trace"
-        ptrace.install_seccomp_filter(prog)
-        stage = "exec"
-        os.execvp(argv[0], list(argv))  # noqa: S606 - the user's argv, as a shell runs it
-    except OSError as exc:
-        text = str(exc) if stage == "trace" else (exc.strerror or str(exc))
-        os.write(failure, f"{stage}\0{exc.errno or 0}\0{text}".encode())
-    except BaseException as exc:  # anything: reported to the tracer
-        os.write(failure, f"{stage}\0{0}\0{exc!r}".encode())
-    os._exit(_CHILD_FAILED)
-
-
-def _spawn_error(argv: Sequence[str], report: bytes) -> BpfcovError:
-    """The error to raise for what a child that could not exec wrote."""
-    stage, errnum, text = report.decode(errors="replace").split("\0", 2)
-    if stage == "trace":
-        return BpfcovError(f"cannot trace {argv[0]}: {text}")
-    if int(errnum) == errno.ENOENT:
-        return NotFoundError(f"{argv[0]}: command not found")
-    return BpfcovError(f"cannot run {argv[0]}: {text}")
-
-
-# --------------------------------------------------------------------------------------
-# Signal forwarding.
-# --------------------------------------------------------------------------------------
-
-
-class _Relay:
-    """Passes signals sent to the tracer on to the main child, from its own thread.
-
-    The signals are blocked in the tracer and taken with sigwaitinfo, which tells who
-    sent each: one the kernel sent (the terminal's interrupt or quit key, a hangup)
-    already reached a program in the tracer's process group and is not sent twice.
-    The thread ends when the tracer itself signals it (``pthread_kill``) after the
-    program exited, so it needs no polling and is alive to be signalled.
-    """
-
-    def __init__(self, signals: tuple[signal.Signals, ...], pid: int) -> None:
-        self._signals = signals
-        self._pid = pid
-        self._done = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="bpfcov-signals", daemon=True)
-
-    def __enter__(self) -> _Relay:
-        if self._signals:
-            self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._thread.ident is None:
-            return
-        self._done.set()
-        signal.pthread_kill(self._thread.ident, self._signals[0])
-        self._thread.join()
-
-    def _run(self) -> None:
-        me = os.getpid()
-        while True:
-            info = signal.sigwaitinfo(self._signals)
-            if self._done.is_set():
-                if info.si_pid == me:
-                    return  # the tracer's own wake-up
-                continue  # meant for the program, which has exited
-            with contextlib.suppress(ProcessLookupError):
-                if info.si_code == _SI_KERNEL and os.getpgid(self._pid) == os.getpgrp():
-                    continue
-                log.debug("forwarding %s to %d", signal.Signals(info.si_signo).name, self._pid)
-                os.kill(self._pid, info.si_signo)
-
-
-@contextlib.contextmanager
-def _signals_blocked(signals: tuple[signal.Signals, ...]) -> Iterator[_SigSet]:
-    """Block *signals* in this thread; yield the mask to restore (in the child too)."""
-    old = signal.pthread_sigmask(signal.SIG_BLOCK, signals)
-    try:
-        yield old
-    finally:
-        if signals:
-            while signal.sigtimedwait(signals, 0) is not None:
-                pass  # meant for the program, which has exited
-        signal.pthread_sigmask(signal.SIG_SETMASK, old)
 
 
 # --------------------------------------------------------------------------------------
@@ -460,7 +227,7 @@ class _Tracer:
     ) -> None:
         self.main = main
         self.pin_dir = pin_dir
-        self.groups = _Groups(first_group)
+        self.groups = Groups(first_group)
         self.emit = on_event or (lambda _event: None)
         self.tracees: dict[int, _Tracee] = {main: _Tracee(main, main)}
         self.main_execed = False
@@ -732,35 +499,24 @@ def run_traced(
         msg = "bpfcov run needs root: it traces the program and pins its maps in bpffs"
         raise BpfcovError(msg)
     pin_dir = Path(pin_dir)
-    first_group = _prepare_pin_dir(pin_dir)
+    first_group = prepare_pin_dir(pin_dir)
     prog = ptrace.bpf_trap_filter(syscalls(), bpf.Cmd.MAP_CREATE, bpf.Cmd.PROG_LOAD)
     # Ignored ones too: blocked, a signal is kept for sigwaitinfo even when ignored.
     relayed = FORWARDED_SIGNALS
-    with _signals_blocked(relayed) as mask:
-        child = _spawn(argv, prog, mask)
+    with signals_blocked(relayed) as mask:
+        child = start_seized(argv, prog, mask)
         try:
-            try:
-                ptrace.seize(child.pid, TRACE_OPTIONS)
-            except SyscallError:
-                os.kill(child.pid, signal.SIGKILL)
-                os.waitpid(child.pid, 0)
-                raise
-            os.write(child.go, _GO)
-            os.close(child.go)
-            child.go = -1
             tracer = _Tracer(child.pid, pin_dir, first_group, on_event)
-            with _Relay(relayed, child.pid):
+            with Relay(relayed, child.pid):
                 status = tracer.run()
             if not tracer.main_execed:
                 report = os.read(child.failure, 4096)
                 if report:
-                    raise _spawn_error(argv, report)
+                    raise spawn_error(argv, report)
             for path in tracer.unloaded():
                 with contextlib.suppress(OSError):
                     (path / layout.NO_PROGRAM_LOADED).mkdir(mode=0o700, exist_ok=True)
                 tracer.emit(NothingLoaded(path))
             return status
         finally:
-            for fd in (child.go, child.failure):
-                if fd >= 0:
-                    os.close(fd)
+            os.close(child.failure)

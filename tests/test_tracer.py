@@ -32,13 +32,13 @@ from bpfcov_build import arch, bpf, layout, ptrace
 from bpfcov_build.errors import BpfcovError, NotFoundError
 from bpfcov_build.layout import Section
 from bpfcov_build.libc import SyscallError
+from bpfcov_build.pin_dir import Groups
 from bpfcov_build.tracer import (
     Exec,
     Exited,
     MapPinned,
     NothingLoaded,
     TraceEvent,
-    _Groups,
     _may_be_coverage_map,
     run_traced,
 )
@@ -237,7 +237,7 @@ def test_group_numbers_continue_in_a_used_pin_dir(maps_prog: Path, pin_dir: Path
 
 
 def test_grouping_rule() -> None:
-    g = _Groups()
+    g = Groups()
     placed = [
         g.place(0, Section.COUNTERS).number,  # btf-less object A
         g.place(0, Section.DATA).number,
