@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import errno
 import functools
-import struct
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -35,14 +34,15 @@ from bpfcov_build.profraw import (
     LAYOUTS,
     RAW_MAGIC,
     SUPPORTED_VERSIONS,
-    FunctionRecord,
     RawProfile,
+    Span,
     encode,
+    read_record,
 )
 
 if TYPE_CHECKING:
     from bpfcov_build.layout import ObjectInfo
-    from bpfcov_build.profraw import RawLayout
+    from bpfcov_build.profraw import FunctionRecord, RawLayout
 
 __all__ = [
     "Coverage",
@@ -327,7 +327,7 @@ def read_group(group: MapGroup) -> Coverage:
     static = _static_from_maps(group, parts, layout) or _static_from_objects(label, parts, layout)
     bitmaps = group.values.get(Section.BITMAPS, b"")
     bitmap_parts = _bitmaps_by_object(label, bitmaps)
-    records = []
+    records: list[FunctionRecord] = []
     for part, part_records in zip(parts, static.records, strict=True):
         bm_part = None
         if part.bitmap_size:
@@ -343,30 +343,22 @@ def read_group(group: MapGroup) -> Coverage:
             if bm_part.bitmap_size != part.bitmap_size:
                 msg = f"{label}: {Section.BITMAPS} and {Section.COUNTERS} disagree on its size"
                 raise FormatError(msg)
-        for rec in part_records:
-            start, count = rec["CounterPtr"][0] + part.start, rec["NumCounters"][0]
-            if (
-                start % 8
-                or start < part.start
-                or start + 8 * count > part.start + part.counters_size
-            ):
-                msg = f"{label}: a data record points outside {Section.COUNTERS}"
-                raise FormatError(msg)
-            bitmap = b""
-            bm_len = rec["NumBitmapBytes"][0] if "NumBitmapBytes" in rec else 0
-            if bm_len:
-                offset = rec["BitmapPtr"][0]
-                if bm_part is None or offset < 0 or offset + bm_len > bm_part.bitmap_size:
-                    msg = f"{label}: a data record points outside {Section.BITMAPS}"
-                    raise FormatError(msg)
-                bitmap = bitmaps[bm_part.start + offset : bm_part.start + offset + bm_len]
+        # In the maps a record's pointers are offsets into its own object's part.
+        span = Span(str(Section.COUNTERS), counters, part.start, part.counters_size)
+        bm_span = (
+            Span(str(Section.BITMAPS), bitmaps, bm_part.start, bm_part.bitmap_size)
+            if bm_part is not None
+            else None
+        )
+        for index, rec in enumerate(part_records):
             records.append(
-                FunctionRecord(
-                    name_ref=rec["NameRef"][0],
-                    func_hash=rec["FuncHash"][0],
-                    counters=struct.unpack_from(f"<{count}Q", counters, start),
-                    num_value_sites=tuple(rec["NumValueSites"]),
-                    bitmap=bitmap,
+                read_record(
+                    rec,
+                    f"{label}: record {index} of {part.object_path or 'an object'}",
+                    span,
+                    rec["CounterPtr"][0],
+                    bm_span,
+                    rec["BitmapPtr"][0] if "BitmapPtr" in rec else 0,
                 )
             )
     profile = RawProfile(version=first.raw_version, records=tuple(records), names=static.names)

@@ -31,7 +31,6 @@ def group_dir_name(number: int, btf_id: int) -> str:
     return f"{number}{layout.GROUP_INFIX}{btf_id}"
 
 
-
 @dataclass
 class Group:
     number: int

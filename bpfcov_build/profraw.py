@@ -57,9 +57,11 @@ __all__ = [
     "FunctionRecord",
     "RawLayout",
     "RawProfile",
+    "Span",
     "decode",
     "encode",
     "layout_for",
+    "read_record",
     "write_profraw",
 ]
 
@@ -482,6 +484,72 @@ class RawProfile:
     variant_flags: int = 0
 
 
+@dataclass(frozen=True)
+class Span:
+    """Where a data record's pointers point: ``size`` bytes of ``data`` from ``start``.
+
+    The counters or the bitmap bytes of a raw profile, or of one object's part of a
+    coverage map (``bpfcov gen``): :func:`read_record` reads a record against both.
+    """
+
+    name: str
+    """What it is, for errors: ``counters section``, ``.data.profc`` ..."""
+    data: bytes
+    start: int
+    size: int
+
+
+def read_record(
+    rec: Mapping[str, tuple[int, ...]],
+    what: str,
+    counters: Span,
+    counter_offset: int,
+    bitmaps: Span | None,
+    bitmap_offset: int,
+) -> FunctionRecord:
+    """One function's profile from its unpacked data record ``rec`` (``what`` names it).
+
+    The offsets are those of its counters and bitmap bytes from the spans' starts, as
+    the caller's format makes them of the record's pointers. Raises
+    :class:`FormatError` when it has no counters, or either lies outside its span.
+    """
+    num_counters = rec["NumCounters"][0]
+    if num_counters == 0:
+        msg = f"{what} has no counters"
+        raise FormatError(msg)
+    if (
+        counter_offset % _COUNTER.size
+        or counter_offset < 0
+        or counter_offset + num_counters * _COUNTER.size > counters.size
+    ):
+        msg = (
+            f"{what}: counter offset {counter_offset} with {num_counters} counters lies "
+            f"outside the {counters.size}-byte {counters.name}"
+        )
+        raise FormatError(msg)
+    values = struct.unpack_from(f"<{num_counters}Q", counters.data, counters.start + counter_offset)
+    bitmap = b""
+    num_bytes = rec.get("NumBitmapBytes", (0,))[0]
+    if num_bytes:
+        size = bitmaps.size if bitmaps is not None else 0
+        if bitmaps is None or bitmap_offset < 0 or bitmap_offset + num_bytes > size:
+            where = bitmaps.name if bitmaps is not None else "bitmap section"
+            msg = (
+                f"{what}: bitmap offset {bitmap_offset} with {num_bytes} bytes lies "
+                f"outside the {size}-byte {where}"
+            )
+            raise FormatError(msg)
+        at = bitmaps.start + bitmap_offset
+        bitmap = bitmaps.data[at : at + num_bytes]
+    return FunctionRecord(
+        name_ref=rec["NameRef"][0],
+        func_hash=rec["FuncHash"][0],
+        counters=tuple(values),
+        num_value_sites=tuple(rec["NumValueSites"]),
+        bitmap=bitmap,
+    )
+
+
 def _pad(size: int) -> int:
     """Bytes of padding that bring ``size`` to a multiple of the profile alignment."""
     return -size % _PROFILE_ALIGN
@@ -700,52 +768,23 @@ def decode(data: bytes) -> RawProfile:
             raise FormatError(msg)
         pos = end
 
-    counters_start = starts["counters"]
-    bitmap_start = starts["bitmap bytes"]
+    counters = Span("counters section", data, starts["counters"], counters_size)
+    bitmaps = Span("bitmap section", data, starts["bitmap bytes"], bitmap_size)
     counters_delta = get("CountersDelta")
     bitmap_delta = get("BitmapDelta")
     records: list[FunctionRecord] = []
     for index in range(num_data):
         rec = layout.unpack_record(data, starts["data records"] + index * rsize)
-        name_ref = rec["NameRef"][0]
-        what = f"record {index} (NameRef {name_ref:#x})"
-
-        num_counters = rec["NumCounters"][0]
-        if num_counters == 0:
-            msg = f"{what} has no counters"
-            raise FormatError(msg)
-        offset = rec["CounterPtr"][0] - (counters_delta - index * rsize)
-        if (
-            offset % _COUNTER.size
-            or offset < 0
-            or offset + num_counters * _COUNTER.size > counters_size
-        ):
-            msg = (
-                f"{what}: counter offset {offset} with {num_counters} counters lies "
-                f"outside the {counters_size}-byte counters section"
-            )
-            raise FormatError(msg)
-        counters = struct.unpack_from(f"<{num_counters}Q", data, counters_start + offset)
-
-        bitmap = b""
-        num_bytes = rec.get("NumBitmapBytes", (0,))[0]
-        if num_bytes:
-            offset = rec["BitmapPtr"][0] - (bitmap_delta - index * rsize)
-            if offset < 0 or offset + num_bytes > bitmap_size:
-                msg = (
-                    f"{what}: bitmap offset {offset} with {num_bytes} bytes lies "
-                    f"outside the {bitmap_size}-byte bitmap section"
-                )
-                raise FormatError(msg)
-            bitmap = data[bitmap_start + offset : bitmap_start + offset + num_bytes]
-
+        # A record's pointers are relative to the record itself (LLVM >= 14's reader).
+        here = index * rsize
         records.append(
-            FunctionRecord(
-                name_ref=name_ref,
-                func_hash=rec["FuncHash"][0],
-                counters=tuple(counters),
-                num_value_sites=rec["NumValueSites"],
-                bitmap=bitmap,
+            read_record(
+                rec,
+                f"record {index} (NameRef {rec['NameRef'][0]:#x})",
+                counters,
+                rec["CounterPtr"][0] - (counters_delta - here),
+                bitmaps,
+                rec["BitmapPtr"][0] - (bitmap_delta - here) if "BitmapPtr" in rec else 0,
             )
         )
 
