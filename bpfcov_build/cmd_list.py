@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bpfcov_build import subcommand
-from bpfcov_build.layout import RUN_ROOT
 from bpfcov_build.runs import list_runs
+from bpfcov_build.sections import RUN_ROOT
 
 if TYPE_CHECKING:
     import argparse

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from bpfcov_build import subcommand
 from bpfcov_build.errors import BpfcovError, NotFoundError, UsageError
-from bpfcov_build.layout import RUN_ROOT
+from bpfcov_build.sections import RUN_ROOT
 
 if TYPE_CHECKING:
     from bpfcov_build.tracer import TraceEvent

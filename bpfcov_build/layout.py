@@ -12,15 +12,29 @@ object and checks both sides agree.
 
 from __future__ import annotations
 
-import enum
 import struct
 from dataclasses import dataclass
-from pathlib import Path
+from typing import TYPE_CHECKING
 
-from bpfcov_build.contract import BITMAP_TRAILER, GLOBALS, SECTIONS, STRINGS, TRAILER, VALUES
+from bpfcov_build.contract import BITMAP_TRAILER, GLOBALS, STRINGS, TRAILER, VALUES
 from bpfcov_build.contract import OBJECT_INFO as _INFO_FIELDS
 from bpfcov_build.errors import FormatError, NotFoundError
 from bpfcov_build.profraw import Field
+
+# The names of sections, maps and pins, re-exported: they are part of this contract.
+from bpfcov_build.sections import (
+    GROUP_INFIX,
+    MAP_NAME_LEN,
+    NO_PROGRAM_LOADED,
+    RUN_ROOT,
+    Section,
+    map_name,
+    pin_name,
+    section_of_map,
+)
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 __all__ = [
     "BITMAPS_TRAILER",
@@ -49,54 +63,6 @@ __all__ = [
     "pin_name",
     "section_of_map",
 ]
-
-#: libbpf and the kernel keep this many characters of a map name.
-MAP_NAME_LEN = VALUES["MapNameLen"]
-
-#: Where ``bpfcov run`` pins a run unless told otherwise: one directory per run,
-#: in it one directory per instrumented object, in it one pin per section.
-RUN_ROOT = Path(STRINGS["RunRoot"])
-
-#: An empty directory ``bpfcov run`` makes in an object's directory of pins when
-#: the object's maps were created but none of its programs loaded (bpffs holds
-#: directories and pins only, and no names with a dot).
-NO_PROGRAM_LOADED = STRINGS["NoProgramLoaded"]
-#: An object's directory of pins in a run directory: ``<n>-btf<btf id>``.
-GROUP_INFIX = STRINGS["GroupInfix"]
-
-
-class Section(enum.StrEnum):
-    """The sections of a loadable object, one map each."""
-
-    COUNTERS = SECTIONS["Counters"]
-    """Every function's counters (u64), in data-record order, then the trailer."""
-    BITMAPS = SECTIONS["Bitmaps"]
-    """MC/DC bitmap bytes (LLVM >= 18 with ``-fcoverage-mcdc``)."""
-    DATA = SECTIONS["Data"]
-    """Per-function data records, raw-profile layout, counter pointers as offsets."""
-    NAMES = SECTIONS["Names"]
-    """The function-name blob, copied verbatim into the profile."""
-    COVMAP = SECTIONS["CovMap"]
-    """Object info (:data:`OBJECT_INFO`), then clang's coverage-mapping header."""
-
-
-def map_name(section: Section) -> str:
-    """The name libbpf gives the map of ``section``."""
-    return section.value[:MAP_NAME_LEN]
-
-
-_BY_MAP_NAME = {map_name(s): s for s in Section}
-
-
-def section_of_map(name: str) -> Section | None:
-    """The coverage section a map of this (kernel) name was made from, if any."""
-    return _BY_MAP_NAME.get(name)
-
-
-def pin_name(section: Section) -> str:
-    """The file name bpftool's ``pinmaps`` gives that map (dots become ``_``)."""
-    return map_name(section).replace(".", "_")
-
 
 #: The fixed head of ``.rodata.covmap``, in section order. The coverage-mapping
 #: header (``CovMapSize`` bytes, 8-aligned) follows, then the NUL-terminated path of

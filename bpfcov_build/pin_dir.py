@@ -13,22 +13,22 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from bpfcov_build import bpf, layout
+from bpfcov_build import bpf, sections
 from bpfcov_build.errors import BpfcovError
 
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from bpfcov_build.layout import Section
+    from bpfcov_build.sections import Section
 
 __all__ = ["Group", "Groups", "check_pin_dir", "group_dir_name", "prepare_pin_dir"]
 
-_GROUP_DIR = re.compile(rf"(\d+){re.escape(layout.GROUP_INFIX)}(\d+)")
+_GROUP_DIR = re.compile(rf"(\d+){re.escape(sections.GROUP_INFIX)}(\d+)")
 
 
 def group_dir_name(number: int, btf_id: int) -> str:
     """The directory of one object's maps under the pin directory."""
-    return f"{number}{layout.GROUP_INFIX}{btf_id}"
+    return f"{number}{sections.GROUP_INFIX}{btf_id}"
 
 
 @dataclass

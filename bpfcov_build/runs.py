@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from bpfcov_build.errors import FormatError, NotFoundError
-from bpfcov_build.layout import GROUP_INFIX, RUN_ROOT
+from bpfcov_build.sections import GROUP_INFIX, RUN_ROOT
 
 if TYPE_CHECKING:
     from pathlib import Path

@@ -9,7 +9,7 @@ and the tracing are inherited, so forks, threads and exec'd programs are followe
 At a seccomp stop the tracer reads the call with ``PTRACE_GET_SYSCALL_INFO`` (and lets
 anything but ``BPF_MAP_CREATE`` go on at once, though the filter stops nothing else),
 then the map's name from the program's memory (``/proc/<tid>/mem``): a map not named
-after a coverage section (:class:`~bpfcov_build.layout.Section`) goes on at once too.
+after a coverage section (:class:`~bpfcov_build.sections.Section`) goes on at once too.
 For the others it steps to the syscall-exit-stop, takes the new fd into this process
 (``pidfd_getfd``), checks the created map's own name again and pins it under
 ``pin_dir`` (:mod:`bpfcov_build.pin_dir`: a directory per object) before the program
@@ -18,7 +18,7 @@ runs on.
 A program load is followed to its exit too: the maps a loaded program uses
 (``bpf_prog_info.map_ids``) mark their object as loaded. When the program has exited,
 every object none of whose programs loaded (the verifier refused them, say) gets an
-empty :data:`~bpfcov_build.layout.NO_PROGRAM_LOADED` directory among its pins, and
+empty :data:`~bpfcov_build.sections.NO_PROGRAM_LOADED` directory among its pins, and
 is reported (:class:`NothingLoaded`), so that neither run nor gen passes its all-zero
 counts off as a run that covered nothing.
 
@@ -59,7 +59,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bpfcov_build import bpf, layout, ptrace
+from bpfcov_build import bpf, ptrace, sections
 from bpfcov_build.arch import syscalls
 from bpfcov_build.errors import BpfcovError
 from bpfcov_build.libc import SyscallError, owned_fd
@@ -77,7 +77,7 @@ from bpfcov_build.spawn import (
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
-    from bpfcov_build.layout import Section
+    from bpfcov_build.sections import Section
 
 __all__ = [
     "Exec",
@@ -211,7 +211,7 @@ def _may_be_coverage_map(tid: int, attr: int, size: int) -> bool:
     if len(raw) < field.size:
         return True
     name = raw.partition(b"\0")[0].decode("ascii", "replace")
-    return layout.section_of_map(name) is not None
+    return sections.section_of_map(name) is not None
 
 
 _Action = tuple[Request, int]
@@ -405,7 +405,7 @@ class _Tracer:
         return [
             self.pin_dir / group_dir_name(g.number, g.btf_id)
             for g in self.groups.all
-            if not g.loaded and g.map_ids and layout.Section.COUNTERS in g.sections
+            if not g.loaded and g.map_ids and sections.Section.COUNTERS in g.sections
         ]
 
     def _take(self, t: _Tracee, fd: int) -> None:
@@ -418,13 +418,15 @@ class _Tracer:
                 info = bpf.map_info(mine)
             except bpf.BpfSyscallError:
                 return  # the fd was reused for something else meanwhile
-            section = layout.section_of_map(info.name)
+            section = sections.section_of_map(info.name)
             if section is not None:
                 self._pin(t, mine, info, section)
 
     def _pin(self, t: _Tracee, fd: int, info: bpf.MapInfo, section: Section) -> None:
         group = self.groups.place(info.btf_id, section)
-        path = self.pin_dir / group_dir_name(group.number, group.btf_id) / layout.pin_name(section)
+        path = (
+            self.pin_dir / group_dir_name(group.number, group.btf_id) / sections.pin_name(section)
+        )
         try:
             path.parent.mkdir(mode=0o700, exist_ok=True)
             bpf.obj_pin(fd, path)
@@ -515,7 +517,7 @@ def run_traced(
                     raise spawn_error(argv, report)
             for path in tracer.unloaded():
                 with contextlib.suppress(OSError):
-                    (path / layout.NO_PROGRAM_LOADED).mkdir(mode=0o700, exist_ok=True)
+                    (path / sections.NO_PROGRAM_LOADED).mkdir(mode=0o700, exist_ok=True)
                 tracer.emit(NothingLoaded(path))
             return status
         finally:
