@@ -44,7 +44,7 @@ here). Regexes are searched in absolute paths.
 
 formats (-f, comma-separated or repeated):
 """
-    + "\n".join(f"  {name:10} {what}" for name, (_, what) in FORMATS.items())
+    + "\n".join(f"  {name:10} {f.help}" for name, f in FORMATS.items())
     + f"""
 
 exit status: 0 done, 1 an error (one line on stderr), 2 bad usage,

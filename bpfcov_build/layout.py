@@ -41,9 +41,11 @@ __all__ = [
     "BITMAPS_TRAILER_MAGIC",
     "COUNTERS_TRAILER",
     "COUNTERS_TRAILER_MAGIC",
+    "COVMAP_VAR",
     "GROUP_INFIX",
     "MAPPING_INFO_SECTION",
     "MAP_NAME_LEN",
+    "NAMES_VAR",
     "NO_PROGRAM_LOADED",
     "OBJECT_INFO",
     "PART_ALIGN",
@@ -79,8 +81,6 @@ NAMES_VAR = GLOBALS["Names"]
 #: The mapping object's section (and global) holding the same head as
 #: ``.rodata.covmap``, with no coverage header and an empty path.
 MAPPING_INFO_SECTION = STRINGS["MappingInfoSection"]
-#: The mapping object's path, as recorded by ``bpfcov-cc``.
-OBJECT_PATH_VAR = GLOBALS["ObjectPath"]
 
 
 @dataclass(frozen=True)

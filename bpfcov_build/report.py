@@ -41,27 +41,6 @@ log = logging.getLogger("bpfcov")
 #: The first LLVM whose llvm-cov shows MC/DC (clang's -fcoverage-mcdc).
 MCDC_LLVM = 18
 
-#: Output formats: the name each takes in the -o directory when several are asked
-#: for at once, and what it is.
-FORMATS: dict[str, tuple[str, str]] = {
-    "html": ("html", "a directory of annotated sources, with branch counts (and MC/DC)"),
-    "json": ("coverage.json", "llvm-cov export's JSON"),
-    "lcov": ("coverage.lcov", "an LCOV tracefile (genhtml, Codecov, Coveralls)"),
-    "cobertura": ("cobertura.xml", "Cobertura XML (GitLab, Jenkins)"),
-    "text": ("summary.txt", "a summary table per file, on stdout unless -o"),
-    "markdown": ("coverage.md", "the table in Markdown (pull requests, CI job summaries)"),
-}
-
-#: Whether an existing file's first bytes are a report of that format, which -o
-#: may then replace (a file of the user's is never overwritten).
-_OURS: dict[str, Callable[[bytes], bool]] = {
-    "json": lambda head: head.startswith(b'{"data":'),
-    "lcov": lambda head: head.startswith((b"SF:", b"TN:")),
-    "cobertura": lambda head: head.startswith(b"<?xml") and b"<coverage" in head,
-    "text": lambda head: head.startswith(b"File ") and b"Functions" in head.split(b"\n")[0],
-    "markdown": lambda head: head.startswith(b"| File |"),
-}
-
 #: From this many profiles on, merging takes a while: say so on stderr.
 _PROGRESS_PROFILES = 20
 
@@ -245,43 +224,10 @@ def render(report: Report) -> Rendered:
         if left_out:
             common += [f"-ignore-filename-regex={sources.ignore_regex(f)}" for f in left_out]
             export = summed_up()
-        stdout = ""
         if len(targets) > 1 and report.output is not None:
             fsutil.ensure_dir(report.output)
-        for fmt, target in targets.items():
-            what = Run(what=f"writing the {fmt} report")
-            if fmt in ("text", "markdown"):
-                if fmt == "text":
-                    table = summary_table(export, show_functions=report.show_functions)
-                else:
-                    table = markdown_table(export)
-                if target is None or len(targets) > 1:
-                    stdout += table
-                if target is not None:
-                    _replace(target, table.encode(), fmt)
-            elif fmt == "html":
-                assert target is not None
-                staging = work / "html"
-                what.capture(
-                    [
-                        cov,
-                        "show",
-                        "-format=html",
-                        "-show-branches=count",
-                        "-show-line-counts-or-regions",
-                        *(["-show-mcdc"] if chain.major >= MCDC_LLVM else []),
-                        f"-output-dir={staging}",
-                        *common,
-                    ]
-                )
-                fsutil.replace_dir(target, staging, what="HTML report")
-            else:
-                assert target is not None
-                export_format = "text" if fmt == "json" else "lcov"
-                out = what.capture([cov, "export", f"-format={export_format}", *common])
-                if fmt == "cobertura":
-                    out = to_cobertura(out)
-                _replace(target, out.encode(), fmt)
+        context = _Context(report, chain, common, export, work, several=len(targets) > 1)
+        stdout = "".join(FORMATS[fmt].write(context, target) for fmt, target in targets.items())
         return Rendered(stdout, export["data"][0]["totals"], left_out)
 
 
@@ -313,14 +259,14 @@ def _targets(report: Report) -> dict[str, Path | None]:
         raise UsageError(msg)
     if len(report.formats) == 1:
         (fmt,) = report.formats
-        if report.output is None and fmt not in ("text", "markdown"):
-            msg = f"-f {fmt} needs -o: {FORMATS[fmt][1]}"
+        if report.output is None and not FORMATS[fmt].to_stdout:
+            msg = f"-f {fmt} needs -o: {FORMATS[fmt].help}"
             raise UsageError(msg)
         return {fmt: report.output}
     if report.output is None:
         msg = "several formats need -o DIR: each is written there under its own name"
         raise UsageError(msg)
-    return {fmt: report.output / FORMATS[fmt][0] for fmt in dict.fromkeys(report.formats)}
+    return {fmt: report.output / FORMATS[fmt].filename for fmt in dict.fromkeys(report.formats)}
 
 
 def to_cobertura(lcov: str) -> str:
@@ -428,6 +374,141 @@ def _aligned(table: list[list[str]], *, total_row: bool) -> str:
     return "\n".join(lines) + "\n"
 
 
+# --------------------------------------------------------------------------------------
+# The formats: each a file name, a line of help and a writer.
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Context:
+    """What a format's writer works from, once the profiles are merged."""
+
+    report: Report
+    chain: toolchain.Toolchain
+    common: list[str | Path]
+    """llvm-cov's arguments that name the objects and the merged profile."""
+    export: dict[str, Any]
+    """llvm-cov's summary export, for the tables."""
+    work: Path
+    several: bool
+    """Whether several formats are written at once (tables then also go to stdout)."""
+
+
 def _replace(path: Path, data: bytes, fmt: str) -> None:
     """Writes the ``fmt`` report at ``path`` whole; never over a file of the user's."""
-    fsutil.replace_file(path, data, what=f"{fmt} report", ours=_OURS[fmt])
+    ours = FORMATS[fmt].ours or _never
+    fsutil.replace_file(path, data, what=f"{fmt} report", ours=ours)
+
+
+def _never(_head: bytes) -> bool:
+    return False
+
+
+def _table(fmt: str, make: Callable[[_Context], str]) -> Callable[[_Context, Path | None], str]:
+    """A writer of a table: to the file if any, and to stdout unless only to a file."""
+
+    def write(ctx: _Context, target: Path | None) -> str:
+        table = make(ctx)
+        if target is not None:
+            _replace(target, table.encode(), fmt)
+        return table if target is None or ctx.several else ""
+
+    return write
+
+
+def _export(
+    fmt: str, export_format: str, convert: Callable[[str], str] = str
+) -> Callable[[_Context, Path | None], str]:
+    """A writer of one of llvm-cov export's formats (converted, for Cobertura)."""
+
+    def write(ctx: _Context, target: Path | None) -> str:
+        run = Run(what=f"writing the {fmt} report")
+        out = run.capture([ctx.chain.llvm_cov, "export", f"-format={export_format}", *ctx.common])
+        _replace(_needs(target), convert(out).encode(), fmt)
+        return ""
+
+    return write
+
+
+def _html(ctx: _Context, target: Path | None) -> str:
+    staging = ctx.work / "html"
+    Run(what="writing the html report").capture(
+        [
+            ctx.chain.llvm_cov,
+            "show",
+            "-format=html",
+            "-show-branches=count",
+            "-show-line-counts-or-regions",
+            *(["-show-mcdc"] if ctx.chain.major >= MCDC_LLVM else []),
+            f"-output-dir={staging}",
+            *ctx.common,
+        ]
+    )
+    fsutil.replace_dir(_needs(target), staging, what="HTML report")
+    return ""
+
+
+def _needs(target: Path | None) -> Path:
+    """The target of a format that is only ever a file (``_targets`` saw to it)."""
+    if target is None:
+        msg = "this format needs -o"
+        raise UsageError(msg)
+    return target
+
+
+@dataclass(frozen=True)
+class Format:
+    """One output format of ``bpfcov out``."""
+
+    filename: str
+    """Its name in the -o directory when several formats are asked for at once."""
+    help: str
+    write: Callable[[_Context, Path | None], str]
+    """Writes it at the target (None: stdout); returns what goes to stdout."""
+    ours: Callable[[bytes], bool] | None = None
+    """Whether an existing file's first bytes are a report of this format, which -o
+    may then replace (a file of the user's is never overwritten)."""
+    to_stdout: bool = False
+    """Whether it goes to stdout when there is no -o."""
+
+
+#: The output formats, in --help's order.
+FORMATS: dict[str, Format] = {
+    "html": Format(
+        "html", "a directory of annotated sources, with branch counts (and MC/DC)", _html
+    ),
+    "json": Format(
+        "coverage.json",
+        "llvm-cov export's JSON",
+        _export("json", "text"),
+        ours=lambda head: head.startswith(b'{"data":'),
+    ),
+    "lcov": Format(
+        "coverage.lcov",
+        "an LCOV tracefile (genhtml, Codecov, Coveralls)",
+        _export("lcov", "lcov"),
+        ours=lambda head: head.startswith((b"SF:", b"TN:")),
+    ),
+    "cobertura": Format(
+        "cobertura.xml",
+        "Cobertura XML (GitLab, Jenkins)",
+        _export("cobertura", "lcov", convert=to_cobertura),
+        ours=lambda head: head.startswith(b"<?xml") and b"<coverage" in head,
+    ),
+    "text": Format(
+        "summary.txt",
+        "a summary table per file, on stdout unless -o",
+        _table(
+            "text", lambda ctx: summary_table(ctx.export, show_functions=ctx.report.show_functions)
+        ),
+        ours=lambda head: head.startswith(b"File ") and b"Functions" in head.split(b"\n")[0],
+        to_stdout=True,
+    ),
+    "markdown": Format(
+        "coverage.md",
+        "the table in Markdown (pull requests, CI job summaries)",
+        _table("markdown", lambda ctx: markdown_table(ctx.export)),
+        ours=lambda head: head.startswith(b"| File |"),
+        to_stdout=True,
+    ),
+}

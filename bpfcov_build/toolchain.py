@@ -22,8 +22,8 @@ from __future__ import annotations
 import os
 import re
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
-from typing import NamedTuple
 
 from bpfcov_build import cc_options, contract
 from bpfcov_build.errors import BpfcovError, NotFoundError
@@ -140,7 +140,8 @@ def clang_major(clang: str | os.PathLike[str]) -> int:
         raise BpfcovError(msg) from exc
 
 
-class Toolchain(NamedTuple):
+@dataclass(frozen=True)
+class Toolchain:
     """The tools of one LLVM major, and the plugin built for it."""
 
     major: int

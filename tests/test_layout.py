@@ -13,6 +13,8 @@ from bpfcov_build.errors import FormatError
 from bpfcov_build.layout import (
     COUNTERS_TRAILER,
     COUNTERS_TRAILER_MAGIC,
+    COVMAP_VAR,
+    NAMES_VAR,
     OBJECT_INFO,
     Section,
     mapping_object_info,
@@ -70,8 +72,8 @@ def test_object_info_sits_where_the_table_says(xdp_obj: Path) -> None:
     for name, row in OBJECT_INFO:
         assert syms[name] == (Section.COVMAP.value, offset, row.size), name
         offset += row.size
-    assert syms["__bpfcov_covmap"][:2] == (Section.COVMAP.value, offset)
-    assert syms["__bpfcov_names"][:2] == (Section.NAMES.value, 0)
+    assert syms[COVMAP_VAR][:2] == (Section.COVMAP.value, offset)
+    assert syms[NAMES_VAR][:2] == (Section.NAMES.value, 0)
     assert syms["__profc_xdp_parser"][:2] == (Section.COUNTERS.value, 0)
 
 

@@ -22,9 +22,9 @@ import ctypes
 import errno
 import os
 import string
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from bpfcov_build import libc
 from bpfcov_build.arch import syscalls
@@ -322,6 +322,9 @@ class ProgInfo:
     attach_btf_id: int
 
 
+_Info = TypeVar("_Info", MapInfo, ProgInfo)
+
+
 def _get_info(fd: int, info: ctypes.Structure) -> None:
     """Fill *info* for the object behind *fd* (BPF_OBJ_GET_INFO_BY_FD)."""
     attr = InfoByFdAttr(bpf_fd=fd, info_len=ctypes.sizeof(info), info=ctypes.addressof(info))
@@ -333,27 +336,20 @@ def _decode_name(raw: bytes) -> str:
     return raw.split(b"\0", 1)[0].decode("utf-8", errors="replace")
 
 
+def _from_struct(cls: type[_Info], raw: ctypes.Structure, **special: object) -> _Info:
+    """``cls`` with each field the struct field of its name (an int), unless ``special``."""
+    values: dict[str, Any] = {
+        f.name: special[f.name] if f.name in special else int(getattr(raw, f.name))
+        for f in fields(cls)
+    }
+    return cls(**values)
+
+
 def map_info(fd: int) -> MapInfo:
     """Return what the kernel knows about the map behind *fd*."""
     info = BpfMapInfo()
     _get_info(fd, info)
-    return MapInfo(
-        type=int(info.type),
-        id=int(info.id),
-        key_size=int(info.key_size),
-        value_size=int(info.value_size),
-        max_entries=int(info.max_entries),
-        map_flags=int(info.map_flags),
-        name=_decode_name(bytes(info.name)),
-        ifindex=int(info.ifindex),
-        btf_vmlinux_value_type_id=int(info.btf_vmlinux_value_type_id),
-        netns_dev=int(info.netns_dev),
-        netns_ino=int(info.netns_ino),
-        btf_id=int(info.btf_id),
-        btf_key_type_id=int(info.btf_key_type_id),
-        btf_value_type_id=int(info.btf_value_type_id),
-        map_extra=int(info.map_extra),
-    )
+    return _from_struct(MapInfo, info, name=_decode_name(bytes(info.name)))
 
 
 def prog_info(fd: int) -> ProgInfo:
@@ -369,27 +365,13 @@ def prog_info(fd: int) -> ProgInfo:
         if info.nr_map_ids <= wanted:  # BPF_PROG_BIND_MAP may add maps in between
             ids = tuple(id_buf[: info.nr_map_ids])
             break
-    return ProgInfo(
-        type=int(info.type),
-        id=int(info.id),
+    return _from_struct(
+        ProgInfo,
+        info,
         name=_decode_name(bytes(info.name)),
         tag=bytes(info.tag),
         map_ids=ids,
-        btf_id=int(info.btf_id),
-        jited_prog_len=int(info.jited_prog_len),
-        xlated_prog_len=int(info.xlated_prog_len),
-        load_time=int(info.load_time),
-        created_by_uid=int(info.created_by_uid),
-        ifindex=int(info.ifindex),
         gpl_compatible=bool(info.gpl_compatible),
-        netns_dev=int(info.netns_dev),
-        netns_ino=int(info.netns_ino),
-        run_time_ns=int(info.run_time_ns),
-        run_cnt=int(info.run_cnt),
-        recursion_misses=int(info.recursion_misses),
-        verified_insns=int(info.verified_insns),
-        attach_btf_obj_id=int(info.attach_btf_obj_id),
-        attach_btf_id=int(info.attach_btf_id),
     )
 
 
