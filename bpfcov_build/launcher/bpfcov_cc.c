@@ -666,16 +666,37 @@ static int compile(struct toolchain *chain, char **args, const struct call *call
   return run_clang(cmd);
 }
 
+/* Where this program is installed: /proc/self/exe, else (no /proc, as in some build
+ * chroots) argv[0] as the shell found it. */
+static bool find_self(const char *argv0, char *self) {
+  ssize_t n = readlink("/proc/self/exe", self, PATH_MAX - 1);
+  if (n > 0) {
+    self[n] = '\0';
+    return true;
+  }
+  if (strchr(argv0, '/') != NULL)
+    return realpath(argv0, self) != NULL;
+  const char *path = getenv("PATH");
+  for (const char *p = path != NULL ? path : ""; *p != '\0';) {
+    const char *end = strchrnul(p, ':');
+    char *file = joined("%.*s/%s", (int)(end - p), p, argv0);
+    bool found = access(file, X_OK) == 0 && realpath(file, self) != NULL;
+    free(file);
+    if (found)
+      return true;
+    p = *end == '\0' ? end : end + 1;
+  }
+  return false;
+}
+
 int main(int argc, char **argv) {
   Argv = argv;
   char self[PATH_MAX];
-  ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-  if (n <= 0) {
-    fprintf(stderr, "%s: error: cannot find where it is installed (/proc/self/exe)\n",
+  if (argc < 1 || !find_self(argv[0], self)) {
+    fprintf(stderr, "%s: error: cannot find where it is installed (no /proc/self/exe)\n",
             DriverProg);
     return 1;
   }
-  self[n] = '\0';
   snprintf(SelfDir, sizeof SelfDir, "%.*s", (int)(strrchr(self, '/') - self), self);
 
   /* Our own flag out, the rest as clang will see it. */
