@@ -167,7 +167,7 @@ def bench_build(chain: toolchain.Toolchain, rounds: int, work: Path) -> None:
         }
         # One round first, not counted (caches); the small compiles take a tenth of a
         # second, so they get more rounds; every other round runs the sides backwards.
-        count = rounds * 4 if small else rounds
+        count = rounds * 8 if small else rounds
         for i in range(count + 1):
             order = list(cmds.items())
             for side, cmd in order if i % 2 else reversed(order):
