@@ -345,11 +345,9 @@ def read_group(group: MapGroup) -> Coverage:
                 raise FormatError(msg)
         # In the maps a record's pointers are offsets into its own object's part.
         span = Span(str(Section.COUNTERS), counters, part.start, part.counters_size)
-        bm_span = (
-            Span(str(Section.BITMAPS), bitmaps, bm_part.start, bm_part.bitmap_size)
-            if bm_part is not None
-            else None
-        )
+        # An object without MC/DC has no part of its own: an empty span it cannot point into.
+        bm_start, bm_size = (bm_part.start, bm_part.bitmap_size) if bm_part else (0, 0)
+        bm_span = Span(str(Section.BITMAPS), bitmaps, bm_start, bm_size)
         for index, rec in enumerate(part_records):
             records.append(
                 read_record(

@@ -504,7 +504,7 @@ def read_record(
     what: str,
     counters: Span,
     counter_offset: int,
-    bitmaps: Span | None,
+    bitmaps: Span,
     bitmap_offset: int,
 ) -> FunctionRecord:
     """One function's profile from its unpacked data record ``rec`` (``what`` names it).
@@ -531,12 +531,10 @@ def read_record(
     bitmap = b""
     num_bytes = rec.get("NumBitmapBytes", (0,))[0]
     if num_bytes:
-        size = bitmaps.size if bitmaps is not None else 0
-        if bitmaps is None or bitmap_offset < 0 or bitmap_offset + num_bytes > size:
-            where = bitmaps.name if bitmaps is not None else "bitmap section"
+        if bitmap_offset < 0 or bitmap_offset + num_bytes > bitmaps.size:
             msg = (
                 f"{what}: bitmap offset {bitmap_offset} with {num_bytes} bytes lies "
-                f"outside the {size}-byte {where}"
+                f"outside the {bitmaps.size}-byte {bitmaps.name}"
             )
             raise FormatError(msg)
         at = bitmaps.start + bitmap_offset
