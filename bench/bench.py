@@ -23,9 +23,16 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bpfcov_build import bpf, collect, contract, profraw, ptrace, toolchain
+from bpfcov_build import bpf, collect, profraw, ptrace, toolchain
 from bpfcov_build.bpf import harness
-from bpfcov_build.layout import OBJECT_INFO, Section, mapping_object_info, pin_name
+from bpfcov_build.layout import (
+    COUNTERS_TRAILER,
+    COUNTERS_TRAILER_MAGIC,
+    OBJECT_INFO,
+    Section,
+    mapping_object_info,
+    pin_name,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -488,10 +495,10 @@ def _synthetic_group(
         "CountersSize": size,
         "BitmapSize": 0,
     }
-    fields = struct.pack(f"<{len(contract.TRAILER)}Q", *(trailer[n] for n in contract.TRAILER))
+    fields = b"".join(struct.pack(f"<{row.fmt}", trailer[row.ident]) for row in COUNTERS_TRAILER)
     path = b"bench.bpf.obj\0"
     path += b"\0" * (-len(path) % 8)
-    tail = struct.pack("<QQ", len(fields) + len(path) + 16, contract.VALUES["TrailerMagic"])
+    tail = struct.pack("<QQ", len(fields) + len(path) + 16, COUNTERS_TRAILER_MAGIC)
     counters = struct.pack(f"<{functions * counters_each}Q", *range(functions * counters_each))
     counters += fields + path + tail
     return collect.MapGroup(
