@@ -102,19 +102,11 @@ static const struct kind_entry Languages[] = {
 #include "bpfcov/driver.def"
     {NULL, KindUnknown}};
 
+#define LAUNCHER_PROG DriverProg
+#define LAUNCHER_REFERENCE DriverReference
+#include "common.h"
+
 /* --- Small helpers. ------------------------------------------------------- */
-
-static char *const *Argv; /* our own argv, handed over whole */
-static char SelfDir[PATH_MAX];
-
-static bool verbose(void) {
-  const char *v = getenv("BPFCOV_VERBOSE");
-  return v != NULL && *v != '\0';
-}
-
-static bool starts_with(const char *s, const char *prefix) {
-  return strncmp(s, prefix, strlen(prefix)) == 0;
-}
 
 static bool in_list(const char *s, const char *const *list) {
   for (; *list != NULL; list++)
@@ -130,79 +122,6 @@ static bool all_digits(const char *s) {
     if (*s < '0' || *s > '9')
       return false;
   return true;
-}
-
-static char *joined(const char *fmt, ...) {
-  va_list ap;
-  char *out = NULL;
-  va_start(ap, fmt);
-  if (vasprintf(&out, fmt, ap) < 0) {
-    fprintf(stderr, "%s: error: out of memory\n", DriverProg);
-    exit(1);
-  }
-  va_end(ap);
-  return out;
-}
-
-static bool is_file(const char *path) {
-  struct stat st;
-  return stat(path, &st) == 0 && S_ISREG(st.st_mode);
-}
-
-static bool is_dir(const char *path) {
-  struct stat st;
-  return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
-}
-
-/* The Python wrapper does the call: the launcher's answer for every case it
- * does not take itself. */
-static _Noreturn void hand_over(const char *why) {
-  char *reference = joined("%s/%s", SelfDir, DriverReference);
-  if (verbose())
-    fprintf(stderr, "%s: handing over to %s (%s)\n", DriverProg, reference, why);
-  execv(reference, Argv);
-  fprintf(stderr, "%s: error: cannot run %s (%s); reinstall bpfcov\n", DriverProg, reference,
-          strerror(errno));
-  exit(1);
-}
-
-/* A path as pathlib spells it: no empty or "." components; NULL when pathlib
- * would keep something this does not ("//x"). */
-static char *normalized(const char *path) {
-  if (path[0] == '/' && path[1] == '/' && path[2] != '/')
-    return NULL;
-  size_t n = strlen(path);
-  char *out = malloc(n + 2);
-  size_t len = 0;
-  if (out == NULL)
-    return NULL;
-  if (path[0] == '/')
-    out[len++] = '/';
-  const char *p = path;
-  while (*p != '\0') {
-    while (*p == '/')
-      p++;
-    const char *end = strchrnul(p, '/');
-    size_t part = (size_t)(end - p);
-    if (part > 0 && !(part == 1 && p[0] == '.')) {
-      if (len > 0 && out[len - 1] != '/')
-        out[len++] = '/';
-      memcpy(out + len, p, part);
-      len += part;
-    }
-    p = end;
-  }
-  if (len == 0)
-    out[len++] = '.';
-  out[len] = '\0';
-  return out;
-}
-
-/* pathlib's name and suffix: the suffix is from the last dot, unless the dot
- * starts the name or ends it. */
-static const char *name_of(const char *path) {
-  const char *slash = strrchr(path, '/');
-  return slash != NULL ? slash + 1 : path;
 }
 
 static const char *suffix_of(const char *name) {
@@ -666,38 +585,9 @@ static int compile(struct toolchain *chain, char **args, const struct call *call
   return run_clang(cmd);
 }
 
-/* Where this program is installed: /proc/self/exe, else (no /proc, as in some build
- * chroots) argv[0] as the shell found it. */
-static bool find_self(const char *argv0, char *self) {
-  ssize_t n = readlink("/proc/self/exe", self, PATH_MAX - 1);
-  if (n > 0) {
-    self[n] = '\0';
-    return true;
-  }
-  if (strchr(argv0, '/') != NULL)
-    return realpath(argv0, self) != NULL;
-  const char *path = getenv("PATH");
-  for (const char *p = path != NULL ? path : ""; *p != '\0';) {
-    const char *end = strchrnul(p, ':');
-    char *file = joined("%.*s/%s", (int)(end - p), p, argv0);
-    bool found = access(file, X_OK) == 0 && realpath(file, self) != NULL;
-    free(file);
-    if (found)
-      return true;
-    p = *end == '\0' ? end : end + 1;
-  }
-  return false;
-}
-
 int main(int argc, char **argv) {
-  Argv = argv;
-  char self[PATH_MAX];
-  if (argc < 1 || !find_self(argv[0], self)) {
-    fprintf(stderr, "%s: error: cannot find where it is installed (no /proc/self/exe)\n",
-            DriverProg);
+  if (!find_self_dir(argc, argv))
     return 1;
-  }
-  snprintf(SelfDir, sizeof SelfDir, "%.*s", (int)(strrchr(self, '/') - self), self);
 
   /* Our own flag out, the rest as clang will see it. */
   char **args = calloc((size_t)argc + 1, sizeof *args);
