@@ -62,6 +62,12 @@ TRACER_SCRIPT = (
     "from bpfcov_build.tracer import run_traced\n"
     "sys.exit(run_traced(sys.argv[2:], Path(sys.argv[1])))\n"
 )
+# The same through the native bpfcov, which runs `bpfcov run` itself.
+NATIVE_SCRIPT = (
+    "import os, sys\n"
+    f"bpfcov = {script('bpfcov')!r}\n"
+    "os.execv(bpfcov, [bpfcov, 'run', '--pin-dir', sys.argv[1], '--', *sys.argv[2:]])\n"
+)
 
 
 # --------------------------------------------------------------------------------------
@@ -129,13 +135,20 @@ def wait_for(path: Path, what: str) -> str:
     return path.read_text()
 
 
+@pytest.fixture(params=["reference", "native"])
+def tracer(request: pytest.FixtureRequest) -> str:
+    """Python that traces ``sys.argv[2:]`` into pin directory ``sys.argv[1]``: the
+    reference tracer (run_traced), or the native bpfcov run."""
+    return TRACER_SCRIPT if request.param == "reference" else NATIVE_SCRIPT
+
+
 @contextlib.contextmanager
 def tracer_process(
-    pin_dir: Path, *argv: str | Path, **popen: object
+    tracer: str, pin_dir: Path, *argv: str | Path, prelude: str = "", **popen: object
 ) -> Iterator[subprocess.Popen[bytes]]:
-    """run_traced in a child Python, killed if the test fails before it exits."""
+    """The tracer in a child Python (after ``prelude``), killed if the test fails first."""
     proc = subprocess.Popen(
-        [sys.executable, "-c", TRACER_SCRIPT, str(pin_dir), *map(str, argv)],
+        [sys.executable, "-c", prelude + tracer, str(pin_dir), *map(str, argv)],
         **popen,  # type: ignore[call-overload]
     )
     try:
@@ -339,10 +352,10 @@ def test_two_loads_of_one_object_are_two_groups(xdp_obj: Path, pin_dir: Path) ->
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 def test_signal_to_the_tracer_reaches_the_program(
-    maps_prog: Path, pin_dir: Path, tmp_path: Path, sig: signal.Signals
+    tracer: str, maps_prog: Path, pin_dir: Path, tmp_path: Path, sig: signal.Signals
 ) -> None:
     ready, out = tmp_path / "ready", tmp_path / "count"
-    with tracer_process(pin_dir, maps_prog, "signals", ready, out) as proc:
+    with tracer_process(tracer, pin_dir, maps_prog, "signals", ready, out) as proc:
         wait_for(ready, "the program's signal handlers")
         proc.send_signal(sig)
         assert proc.wait(timeout=WAIT_S) == 3  # the program's own exit, not the tracer's death
@@ -351,23 +364,16 @@ def test_signal_to_the_tracer_reaches_the_program(
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT])
 def test_a_signal_ignored_at_start_still_reaches_the_program(
-    maps_prog: Path, pin_dir: Path, tmp_path: Path, sig: signal.Signals
+    tracer: str, maps_prog: Path, pin_dir: Path, tmp_path: Path, sig: signal.Signals
 ) -> None:
     # A background job of a script starts with SIGINT and SIGQUIT ignored; the program
     # inherits that, as it would bare, and its own handler then catches the signal.
     ready, out = tmp_path / "ready", tmp_path / "count"
     ignore = f"import signal; signal.signal({int(sig)}, signal.SIG_IGN)\n"
-    proc = subprocess.Popen(
-        [sys.executable, "-c", ignore + TRACER_SCRIPT, pin_dir, maps_prog, "signals", ready, out]
-    )
-    try:
+    with tracer_process(tracer, pin_dir, maps_prog, "signals", ready, out, prelude=ignore) as proc:
         wait_for(ready, "the program's signal handlers")
         proc.send_signal(sig)
         assert proc.wait(timeout=WAIT_S) == 3  # the program's own exit
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
     assert out.read_text() == "1"
 
 
@@ -415,37 +421,28 @@ def test_kill_int_reaches_a_background_job_of_a_script(
 
 
 def test_terminal_interrupt_reaches_the_program_once(
-    maps_prog: Path, pin_dir: Path, tmp_path: Path
+    tracer: str, maps_prog: Path, pin_dir: Path, tmp_path: Path
 ) -> None:
     ready, out = tmp_path / "ready", tmp_path / "count"
     master, slave = os.openpty()
     # a session of its own with the pty as its terminal, the tracer in the foreground
-    script = "import fcntl, termios; fcntl.ioctl(0, termios.TIOCSCTTY, 0)\n" + TRACER_SCRIPT
     try:
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-c",
-                script,
-                str(pin_dir),
-                str(maps_prog),
-                "signals",
-                str(ready),
-                str(out),
-            ],
+        with tracer_process(
+            tracer,
+            pin_dir,
+            maps_prog,
+            "signals",
+            ready,
+            out,
+            prelude="import fcntl, termios; fcntl.ioctl(0, termios.TIOCSCTTY, 0)\n",
             stdin=slave,
             stdout=slave,
             stderr=slave,
             start_new_session=True,
-        )
-        try:
+        ) as proc:
             wait_for(ready, "the program's signal handlers")
             os.write(master, termios.tcgetattr(master)[6][termios.VINTR])  # ^C
             assert proc.wait(timeout=WAIT_S) == 3
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
     finally:
         os.close(slave)
         os.close(master)
@@ -453,10 +450,10 @@ def test_terminal_interrupt_reaches_the_program_once(
 
 
 def test_stopped_program_stays_stopped_until_sigcont(
-    maps_prog: Path, pin_dir: Path, tmp_path: Path
+    tracer: str, maps_prog: Path, pin_dir: Path, tmp_path: Path
 ) -> None:
     pidfile, out = tmp_path / "pid", tmp_path / "continued"
-    with tracer_process(pin_dir, maps_prog, "stop", pidfile, out) as proc:
+    with tracer_process(tracer, pin_dir, maps_prog, "stop", pidfile, out) as proc:
         pid = int(wait_for(pidfile, "the program's pid"))
         deadline = time.monotonic() + WAIT_S
         while Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] not in {"t", "T"}:
@@ -471,13 +468,12 @@ def test_stopped_program_stays_stopped_until_sigcont(
 
 
 def test_descendants_that_outlive_the_program_are_followed_to_their_end(
-    maps_prog: Path, pin_dir: Path, tmp_path: Path
+    tracer: str, maps_prog: Path, pin_dir: Path, tmp_path: Path
 ) -> None:
     pidfile, out = tmp_path / "pid", tmp_path / "done"
-    status, _ = traced([maps_prog, "orphan", pidfile, out], pin_dir)
-
-    assert status == EXIT_OK
-    # run_traced returned only once the orphan was done, and caught what it loaded.
+    with tracer_process(tracer, pin_dir, maps_prog, "orphan", pidfile, out) as proc:
+        assert proc.wait(timeout=WAIT_S) == EXIT_OK
+    # The tracer returned only once the orphan was done, and caught what it loaded.
     assert out.read_text() == "done"
     assert groups(pin_dir) == {"1-btf0": COVERAGE_PINS}
     assert counter(pin_dir / "1-btf0" / "_data_profc") == 0x77
