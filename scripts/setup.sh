@@ -292,15 +292,34 @@ if [[ -e $venv ]] && ! "$py" -c '' >/dev/null 2>&1; then
   rm -rf "$venv"
 fi
 
+# Whether every user can run $1: the file and each directory above it let others in.
+# bpfcov out, list and skel need no root, and the native bpfcov starts this Python
+# for them.
+runs_for_everyone() {
+  local dir
+  dir=$(readlink -f "$1") || return 1
+  [[ $(( 0$(stat -c %a "$dir") & 01 )) -ne 0 ]] || return 1
+  while [[ $dir != / ]]; do
+    dir=$(dirname "$dir")
+    [[ $(( 0$(stat -c %a "$dir") & 01 )) -ne 0 ]] || return 1
+  done
+}
+
 if [[ ! -e $venv ]]; then
-  base=""
+  # The first python3 on PATH (>= 3.11, with venv and ensurepip) that every user can
+  # run, else the first one.
+  base="" first=""
   while IFS= read -r candidate; do
     if "$candidate" -c 'import sys, venv, ensurepip; sys.exit(sys.version_info < (3, 11))' \
       >/dev/null 2>&1; then
-      base=$candidate
-      break
+      first=${first:-$candidate}
+      if runs_for_everyone "$("$candidate" -c 'import sys; print(sys.executable)')"; then
+        base=$candidate
+        break
+      fi
     fi
   done < <(type -ap python3)
+  base=${base:-$first}
   [[ -n $base ]] || fail "no python3 (>= 3.11) with venv and ensurepip on PATH"
   echo "bpfcov: creating $venv_name with $base"
   "$base" -m venv "$venv" >"$tmp/venv.log" 2>&1 \
@@ -333,16 +352,12 @@ if [[ ! -f $stamp || $(<"$stamp") != "$want" ]]; then
   packaged_extras >/dev/null
   # bpfcov out, bpfcov-cc and bpfcov skel need no root: say when other users cannot
   # reach this virtualenv (a clone in root's 0700 home), and what they can do.
-  dir=$venv
-  while [[ $dir != / ]]; do
-    if [[ $(( 0$(stat -c %a "$dir") & 01 )) -eq 0 ]]; then
-      echo "bpfcov: note: other users cannot enter $dir, so only $(id -un) can run" \
-        "$venv/bin/bpfcov; for them, clone elsewhere (e.g. /opt/bpfcov) or:" \
-        "python3 -m venv ~/bpfcov && ~/bpfcov/bin/pip install $repo"
-      break
-    fi
-    dir=$(dirname "$dir")
-  done
+  if ! runs_for_everyone "$venv/bin/bpfcov" \
+    || ! runs_for_everyone "$("$py" -c 'import sys; print(sys._base_executable)')"; then
+    echo "bpfcov: note: other users cannot reach $venv_name or its Python, so only" \
+      "$(id -un) can run $venv/bin/bpfcov; for them, clone elsewhere (e.g. /opt/bpfcov) or:" \
+      "python3 -m venv ~/bpfcov && ~/bpfcov/bin/pip install $repo"
+  fi
 fi
 
 # --- 3. bpffs and tracefs ---------------------------------------------------------------------
