@@ -124,11 +124,16 @@ static void map_name_of(enum section s, char *out) {
   snprintf(out, ContractMapNameLen + 1, "%s", SectionName[s]);
 }
 
-static void pin_name_of(enum section s, char *out) {
-  map_name_of(s, out);
-  for (char *c = out; *c != '\0'; c++)
+/* bpffs takes no name with a dot: '.' becomes '_'. */
+static void undot(char *name) {
+  for (char *c = name; *c != '\0'; c++)
     if (*c == '.')
       *c = '_';
+}
+
+static void pin_name_of(enum section s, char *out) {
+  map_name_of(s, out);
+  undot(out);
 }
 
 static int section_of_map(const char *name) {
@@ -165,9 +170,7 @@ static bool findable(const char *command) {
 /* cmd_run's default: <RunRoot>/<program's name>-<stamp>-<pid>. */
 static char *default_pin_dir(const char *command) {
   char *name = checked(strdup(name_of(normalized(command) ?: command)));
-  for (char *c = name; *c != '\0'; c++)
-    if (*c == '.')
-      *c = '_'; /* bpffs takes no name with a dot */
+  undot(name);
   char stamp[32];
   time_t now = time(NULL);
   strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", localtime(&now));
@@ -219,9 +222,14 @@ static bool empty_or_missing(const char *path) {
   return empty;
 }
 
+/* mkdir, where a directory already there is as good as one made. */
+static bool made_dir(const char *path, mode_t mode) {
+  return mkdir(path, mode) == 0 || (errno == EEXIST && is_dir(path));
+}
+
 /* mkdir -p, the last part 0700 (pathlib's mkdir(mode=0o700, parents=True)). */
 static bool make_dirs(const char *path, mode_t mode) {
-  if (mkdir(path, mode) == 0 || (errno == EEXIST && is_dir(path)))
+  if (made_dir(path, mode))
     return true;
   if (errno != ENOENT)
     return false;
@@ -233,18 +241,18 @@ static bool make_dirs(const char *path, mode_t mode) {
     ok = make_dirs(parent, 0777);
   }
   free(parent);
-  return ok && (mkdir(path, mode) == 0 || (errno == EEXIST && is_dir(path)));
+  return ok && made_dir(path, mode);
 }
 
 /* The first group number free in the pin directory (pin_dir.prepare_pin_dir). */
 static int first_free_group(const char *path) {
   int highest = 0;
+  char fmt[32]; /* <n><infix><btf id>, and where it ends */
+  snprintf(fmt, sizeof fmt, "%%d%s%%u%%n", ContractGroupInfix);
   DIR *dir = opendir(path);
   for (struct dirent *e; dir != NULL && (e = readdir(dir)) != NULL;) {
     int n = 0, used = 0;
     unsigned btf = 0;
-    char fmt[32];
-    snprintf(fmt, sizeof fmt, "%%d%s%%u%%n", ContractGroupInfix);
     if (e->d_name[0] >= '0' && e->d_name[0] <= '9' &&
         sscanf(e->d_name, fmt, &n, &btf, &used) == 2 && e->d_name[used] == '\0' && n > highest)
       highest = n;
@@ -551,7 +559,7 @@ static void pin(const struct tracee *t, int fd, const struct bpf_map_info *info,
   pin_name_of(s, name);
   char *path = joined("%s/%s", dir, name);
   char *reason = NULL;
-  if (mkdir(dir, 0700) != 0 && !(errno == EEXIST && is_dir(dir))) {
+  if (!made_dir(dir, 0700)) {
     reason = joined("[Errno %d] %s: '%s'", errno, strerror(errno), dir);
   } else {
     union bpf_attr attr;
