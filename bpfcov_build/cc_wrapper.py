@@ -309,8 +309,6 @@ def _compile(chain: toolchain.Toolchain, args: list[str], compile_: Compile) -> 
     """Compiles every source of ``compile_``; execs clang when nothing can need a word."""
     if len(compile_.sources) == 1:
         cmd, env = _instrumented(chain, args, compile_.object_for(compile_.sources[0]))
-        if _has_long_jumps(args):
-            os.execve(cmd[0], cmd, env)  # noqa: S606 - clang, as asked
         return _run_clang(chain, cmd, env, compile_, compile_.sources[0])
     status = 0
     for source in compile_.sources:
@@ -320,27 +318,21 @@ def _compile(chain: toolchain.Toolchain, args: list[str], compile_: Compile) -> 
     return status
 
 
-def _has_long_jumps(args: Sequence[str]) -> bool:
-    """Whether the last ``-mcpu=`` asks for v4 or newer, whose jumps reach anywhere."""
-    cpus = [a.removeprefix("-mcpu=") for a in args if a.startswith("-mcpu=")]
-    return (
-        bool(cpus)
-        and cpus[-1].startswith("v")
-        and cpus[-1][1:].isdigit()
-        and int(cpus[-1][1:]) >= cc_options.VALUES["LongJumpsCpu"]
-    )
-
-
 def _run_clang(
     chain: toolchain.Toolchain, cmd: list[str], env: dict[str, str], compile_: Compile, source: str
 ) -> int:
     """Runs the instrumented clang; a jump out of range gets one line instead of a crash report.
 
     clang's messages are passed on as clang wrote them (with colours when our
-    stderr is a terminal), once clang is done.
+    stderr is a terminal), once clang is done. A compile that fails leaves no
+    mapping object of its own, as clang leaves no object: the plugin writes it
+    before the back end runs.
     """
     import signal
     import subprocess
+
+    mapping = Path(env[MAPPING_OBJECT_ENV])
+    before = _identity(mapping)
 
     if sys.stderr.isatty() and not any(
         a.startswith(("-fcolor-diagnostics", "-fno-color-diagnostics", "-fdiagnostics-color"))
@@ -360,6 +352,8 @@ def _run_clang(
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+    if proc.returncode != 0:
+        _drop_if_written(mapping, before)
     if proc.returncode < 0:  # clang died of a signal: so do we
         sys.stderr.buffer.write(err)
         sys.stderr.flush()
@@ -381,8 +375,25 @@ def _run_clang(
         found = _far_jumps(chain, compile_, source, env)
         if found:
             obj.unlink()  # what this compile wrote, with jumps that land elsewhere
+            _drop_if_written(mapping, before)
             raise BpfcovError(_far_jump_message(chain, source, found))
     return proc.returncode
+
+
+def _identity(path: Path) -> tuple[int, int, int] | None:
+    """What tells a file apart from the one a compile may put in its place."""
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino, st.st_mtime_ns)
+
+
+def _drop_if_written(mapping: Path, before: tuple[int, int, int] | None) -> None:
+    """Removes ``mapping`` if the failed compile wrote it; one it did not touch stays."""
+    now = _identity(mapping)
+    if now is not None and now != before:
+        mapping.unlink(missing_ok=True)
 
 
 def _far_jumps(

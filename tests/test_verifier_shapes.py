@@ -242,6 +242,7 @@ def test_a_jump_out_of_range_gets_one_line(major: int, tmp_path: Path) -> None:
     assert "-mcpu=v4" in done.stderr
     assert set(Path(tempfile.gettempdir()).glob("long.bpf-*")) <= reproducers
     assert not (tmp_path / "long.bpf.o").exists()
+    assert not (tmp_path / "long.bpf.obj").exists()
 
 
 def test_far_jumps_are_measured_in_instruction_slots() -> None:

@@ -485,9 +485,24 @@ static void remove_reproducers(char *err) {
   free(tmp);
 }
 
+/* A compile that fails leaves no mapping object of its own, as clang leaves no
+ * object: the plugin writes it before the back end runs. One the compile did
+ * not touch (before is what stood there, or NULL) stays. */
+static void drop_if_written(const char *mapping, const struct stat *before) {
+  struct stat now;
+  if (stat(mapping, &now) != 0)
+    return;
+  if (before == NULL || now.st_dev != before->st_dev || now.st_ino != before->st_ino ||
+      now.st_mtim.tv_sec != before->st_mtim.tv_sec ||
+      now.st_mtim.tv_nsec != before->st_mtim.tv_nsec)
+    unlink(mapping);
+}
+
 /* Runs the instrumented clang, holding its messages until it is done: a jump
  * out of range is handed over to be explained, anything else passed on. */
-static int run_clang(char **cmd) {
+static int run_clang(char **cmd, const char *mapping) {
+  struct stat before;
+  bool existed = stat(mapping, &before) == 0;
   int fds[2];
   if (pipe2(fds, O_CLOEXEC) != 0)
     hand_over("no pipe");
@@ -532,6 +547,8 @@ static int run_clang(char **cmd) {
   sigaction(SIGTERM, &old_term, NULL);
   sigaction(SIGHUP, &old_hup, NULL);
   sigaction(SIGINT, &old_int, NULL);
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+    drop_if_written(mapping, existed ? &before : NULL);
   if (WIFEXITED(status) && WEXITSTATUS(status) != 0 &&
       memmem(err, len, DriverBackendMessage, strlen(DriverBackendMessage)) != NULL) {
     remove_reproducers(err);
@@ -570,19 +587,14 @@ static int compile(struct toolchain *chain, char **args, const struct call *call
     cmd[k++] = "-fno-legacy-pass-manager";
   if (setenv(ContractMappingObjectEnv, mapping, 1) != 0)
     hand_over("cannot set the environment");
-  bool exec_ = long_jumps(args);
-  if (!exec_ && chain->major < DriverFirstRefusingMajor)
+  if (!long_jumps(args) && chain->major < DriverFirstRefusingMajor)
     hand_over("this LLVM's far jumps are found only in the object");
   print_command(ContractMappingObjectEnv, mapping, cmd);
-  if (exec_) {
-    execv(cmd[0], cmd);
-    hand_over("cannot run clang");
-  }
   if (isatty(STDERR_FILENO) && !any_starts_with(cmd, "-fcolor-diagnostics") &&
       !any_starts_with(cmd, "-fno-color-diagnostics") &&
       !any_starts_with(cmd, "-fdiagnostics-color"))
     cmd[k++] = "-fcolor-diagnostics";
-  return run_clang(cmd);
+  return run_clang(cmd, mapping);
 }
 
 int main(int argc, char **argv) {
