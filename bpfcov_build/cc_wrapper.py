@@ -306,7 +306,7 @@ def _exec_clang(chain: toolchain.Toolchain, args: list[str]) -> NoReturn:
 
 
 def _compile(chain: toolchain.Toolchain, args: list[str], compile_: Compile) -> int:
-    """Compiles every source of ``compile_``; execs clang when nothing can need a word."""
+    """Compiles every source of ``compile_``, each through ``_run_clang``."""
     if len(compile_.sources) == 1:
         cmd, env = _instrumented(chain, args, compile_.object_for(compile_.sources[0]))
         return _run_clang(chain, cmd, env, compile_, compile_.sources[0])
@@ -333,7 +333,6 @@ def _run_clang(
 
     mapping = Path(env[MAPPING_OBJECT_ENV])
     before = _identity(mapping)
-
     if sys.stderr.isatty() and not any(
         a.startswith(("-fcolor-diagnostics", "-fno-color-diagnostics", "-fdiagnostics-color"))
         for a in cmd
