@@ -19,7 +19,8 @@ The plugin runs last in clang's optimisation pipeline: it writes ``X.obj`` (the
 object llvm-cov reads), then rewrites the module so that clang's own code
 generation writes ``X.o`` (the object to load). Every flag keeps clang's meaning,
 and ``-MD`` names the real object. With several sources, each gets a clang of
-its own, since one process can name only one mapping object.
+its own, since one process can name only one mapping object. A compile that fails
+leaves no ``X.obj`` of its own, as clang leaves no ``X.o``.
 
 Every other invocation (host compiles, links, ``-E``, ``-M``, ``-S``, ``--version``)
 runs the real clang with the arguments untouched. ``BPFCOV_DISABLE=1`` makes every

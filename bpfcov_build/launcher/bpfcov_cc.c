@@ -12,8 +12,8 @@
  *   1. pick the LLVM major and its clang and plugin, as toolchain.py does;
  *   2. classify the call, as cc_wrapper.classify does;
  *   3. pass it through (exec clang untouched), or compile its one C source
- *      with coverage and the plugin (exec clang, or run it and watch its
- *      messages for a jump out of range).
+ *      with coverage and the plugin (run clang, watch its messages for a jump
+ *      out of range, and remove the mapping object a failed compile wrote).
  *
  * Anything else is handed to the Python wrapper with the same arguments, which
  * then does all of it, so the launcher never has to be right about a case it
