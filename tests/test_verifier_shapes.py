@@ -3,7 +3,8 @@
 Each program in tests/progs/verifier/ is a small form of a kernel BPF selftest
 that the verifier refused once instrumented: naked functions, weak functions
 defined in two linked objects, a global function's unused argument, a pointer
-read again after its NULL check, two loads merged into one. They are built with
+read again after its NULL check, two loads merged into one, early returns whose
+counter increments the optimiser sinks into one exit block. They are built with
 bpfcov-cc, loaded by bpftool (which fails if the verifier refuses them), run
 with BPF_PROG_TEST_RUN, and every count follows from the inputs sent.
 """
@@ -204,6 +205,63 @@ def test_verifier_sensitive_shapes_load_and_count(major: int, pins: Path, tmp_pa
                 (line_of(source, "if (f && *f)"), 2, 3),
                 (line_of(source, "if (f && *f)"), 5, 0),
             ],
+        ),
+    }
+
+
+def numbers_packet(head: bytes, fields: list[str]) -> bytes:
+    """A packet for returns.bpf.c: ``head``, then each field right-aligned in 7 characters."""
+    return head + "".join(f"{field:>7}" for field in fields).encode()
+
+
+@pytest.mark.parametrize("update", ["atomic", "single"])
+def test_early_returns_count_once_each(major: int, update: str, pins: Path, tmp_path: Path) -> None:
+    pins.mkdir()
+    source = PROGS / "returns.bpf.c"
+    obj = build(source, tmp_path / "returns.bpf.o", major, f"-fprofile-update={update}")
+    progs = load(obj, pins)
+
+    good = ["1", "22", "333", "4444"]
+    runs = {  # packet → (times sent, what the program returns)
+        bytes(20): (3, 0),  # shorter than a tag and its numbers
+        numbers_packet(b"COUNTED", good): (2, 0),  # the tag's first byte differs
+        numbers_packet(b"counted", good): (2, 1),
+        numbers_packet(b"counted", ["5", "6", "x", "8"]): (1, 0),  # the third is no number
+    }
+    with bpf.owned_fd(bpf.obj_get(progs / "ascending")) as fd:
+        for packet, (times, retval) in runs.items():
+            assert harness.prog_test_run(fd, packet, repeat=times).retval == retval
+
+    tag_length = len("counted") + 1  # the loop compares the NUL too
+    short, wrong_tag, ascending, no_number = (times for times, _ in runs.values())
+    tagged = ascending + no_number
+    long = wrong_tag + tagged
+    fields_parsed = 4 * ascending + 2 * no_number  # before the failing one
+    found = report(pins / "run", tmp_path)
+    assert found == {
+        ("returns.bpf.c", "starts_with_tag"): (
+            long,
+            sorted(
+                [
+                    (line_of(source, "if (bpf_skb_load_bytes(skb, 0"), 0, long),
+                    (line_of(source, "i < sizeof(tag)"), wrong_tag + tag_length * tagged, tagged),
+                    (line_of(source, "if (head[i] != tag[i])"), wrong_tag, tag_length * tagged),
+                ]
+            ),
+        ),
+        ("returns.bpf.c", "ascending"): (
+            short + long,
+            sorted(
+                [
+                    (line_of(source, "if (skb->len <"), short, long),
+                    (line_of(source, "if (!starts_with_tag(skb))"), wrong_tag, tagged),
+                    (line_of(source, "if (ret < 0)"), 0, tagged),
+                    (line_of(source, "i < NUMBERS"), fields_parsed + no_number, ascending),
+                    (line_of(source, "if (ret <= 0)"), no_number, fields_parsed),
+                    (line_of(source, "return nums[0] < nums[1] &&"), ascending, 0),
+                    (line_of(source, "return nums[0] < nums[1] &&"), ascending, 0),
+                ]
+            ),
         ),
     }
 

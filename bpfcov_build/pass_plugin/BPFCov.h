@@ -53,6 +53,12 @@ void markObjectLocal(llvm::GlobalVariable &GV);
 void removeFromUsedLists(llvm::Module &M,
                          llvm::function_ref<bool(const llvm::GlobalValue &)> Remove);
 
+/// In loadable mode, after the optimiser (UnsinkCounters.cpp): puts each
+/// counter update SimplifyCFG sank into a common successor, through a phi of
+/// counter addresses, back on the edges it came from. Returns whether
+/// anything changed.
+bool unsinkCounterUpdates(llvm::Function &F);
+
 /// Loadable mode: the object the kernel verifier and libbpf accept, with the
 /// counters in a section libbpf maps, see LoadableMode.cpp.
 struct LoadablePass : llvm::PassInfoMixin<LoadablePass> {

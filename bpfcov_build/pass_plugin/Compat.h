@@ -10,7 +10,9 @@
 
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Config/llvm-config.h"
+#include "llvm/IR/BasicBlock.h"
 #include "llvm/IR/GlobalVariable.h"
+#include "llvm/IR/Instruction.h"
 #include "llvm/IR/Module.h"
 #include "llvm/MC/TargetRegistry.h"
 #include "llvm/Passes/PassBuilder.h"
@@ -40,6 +42,16 @@ namespace bpfcov::compat {
 /// spelling was removed (LLVM 19).
 inline bool startsWith(llvm::StringRef S, llvm::StringRef Prefix) {
   return S.substr(0, Prefix.size()) == Prefix;
+}
+
+/// Inserts I into BB, just before its terminator. LLVM 16 added insertInto;
+/// LLVM 21 deprecated insertBefore(Instruction *).
+inline void insertBeforeTerminator(llvm::Instruction *I, llvm::BasicBlock &BB) {
+#if LLVM_VERSION_MAJOR >= 16
+  I->insertInto(&BB, BB.getTerminator()->getIterator());
+#else
+  I->insertBefore(BB.getTerminator());
+#endif
 }
 
 /// The ELF name of an instrumentation section, or nothing where this LLVM

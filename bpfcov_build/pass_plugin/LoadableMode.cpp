@@ -26,9 +26,10 @@
 //                                      LLVM major, the mapping object's path
 //     __covrec_*                    -> removed (the mapping object has them)
 //
-//   The counter increments in the code are not touched. Every global placed
-//   in a section gets debug info, so that the BPF back end describes it in
-//   BTF: libbpf then gives the maps the object's BTF id, which is how the
+//   The counter increments stay as clang wrote them, except those the
+//   optimiser sank into a common successor, which go back onto the edges
+//   they came from (UnsinkCounters.cpp). Every global placed in a section
+//   gets debug info, so that the BPF back end describes it in BTF: libbpf then gives the maps the object's BTF id, which is how the
 //   runtime groups the maps of one object, and bpftool's skeleton exposes
 //   the globals by name. Names become C identifiers for the same reason.
 //
@@ -202,6 +203,8 @@ bool LoadableRewriter::run() {
   Id = objectId(M); // as the mapping object's, which is made after preparing
   std::vector<ProfiledFunction> Functions = collectProfiledFunctions();
   stripProfileRuntime(M);
+  for (Function &F : M)
+    unsinkCounterUpdates(F); // while the counters are in clang's section
   placeCounters(Functions);
   placeBitmaps(Functions);
   emitCountersTrailer(Functions);

@@ -1,0 +1,199 @@
+//===-- UnsinkCounters.cpp - Each path counts where it ends ---------------===//
+//
+// FILE
+//   UnsinkCounters.cpp
+//
+// DESCRIPTION
+//   A function with several early returns ends each path with the increment
+//   of that path's counter and a branch to the one exit block. SimplifyCFG
+//   sinks those common tails into the exit block: one increment through a
+//   phi of counter addresses,
+//
+//     exit:
+//       %c = phi ptr [ @__profc_f+8, %a ], [ @__profc_f+16, %b ], ...
+//       atomicrmw add ptr %c, i64 1 monotonic        (-fprofile-update=atomic)
+//     or
+//       %v = load i64, ptr %c                         (-fprofile-update=single)
+//       %n = add i64 %v, 1
+//       store i64 %n, ptr %c
+//
+//   Fewer instructions, but the counter's address and the constant it adds
+//   are then live from every one of those paths to the exit, in the
+//   callee-saved registers the program itself needed across helper calls.
+//   Its own values move to the stack, where the verifier can lose their
+//   ranges (a 4-byte spill into a slot a helper later writes: "R0 min value
+//   is negative" in a program that verifies plain).
+//
+//   This step undoes only that: an update that is the first thing its block
+//   does, through a phi whose every incoming value is a counter's address,
+//   is put back on each incoming edge (splitting an edge that is critical)
+//   with that edge's address. Every path still adds the same amount to the
+//   same counter once, so counts do not change. It runs in loadable mode,
+//   after the optimiser, and does nothing to MC/DC bitmaps.
+//
+//===----------------------------------------------------------------------===//
+#include "BPFCov.h"
+#include "Compat.h"
+
+#include "llvm/ADT/SmallPtrSet.h"
+#include "llvm/ADT/SmallVector.h"
+#include "llvm/Analysis/ValueTracking.h"
+#include "llvm/IR/Constants.h"
+#include "llvm/IR/Function.h"
+#include "llvm/IR/GlobalVariable.h"
+#include "llvm/IR/Instructions.h"
+#include "llvm/Transforms/Utils/BasicBlockUtils.h"
+
+#include <optional>
+#include <string>
+
+using namespace llvm;
+
+namespace bpfcov {
+
+namespace {
+
+/// One counter update sunk into the head of a block: the phi of counter
+/// addresses and the instructions that update through it, in order (an
+/// atomic add, or a load, an add and a store).
+struct SunkUpdate {
+  PHINode *Address = nullptr;
+  SmallVector<Instruction *, 3> Steps;
+};
+
+/// Whether V is the address of a counter: a constant whose object is a
+/// global in clang's counters section.
+bool isCounterAddress(const Value *V, StringRef CounterSection) {
+  if (!isa<Constant>(V))
+    return false;
+  auto *GV = dyn_cast<GlobalVariable>(getUnderlyingObject(V));
+  return GV && GV->getSection() == CounterSection;
+}
+
+/// Whether Phi, in BB, merges one counter address per predecessor, each
+/// coming over an edge that can be split.
+bool mergesCounterAddresses(const PHINode &Phi, const BasicBlock &BB,
+                            StringRef CounterSection) {
+  if (Phi.getParent() != &BB || !Phi.getType()->isPointerTy())
+    return false;
+  SmallPtrSet<const BasicBlock *, 8> Seen;
+  for (unsigned K = 0; K < Phi.getNumIncomingValues(); ++K) {
+    const BasicBlock *Pred = Phi.getIncomingBlock(K);
+    const Instruction *Term = Pred->getTerminator();
+    // Two edges from one block (a switch) cannot each get their own copy.
+    if (!Seen.insert(Pred).second || isa<IndirectBrInst>(Term) ||
+        isa<CallBrInst>(Term) ||
+        !isCounterAddress(Phi.getIncomingValue(K), CounterSection))
+      return false;
+  }
+  return true;
+}
+
+/// Whether Add is `add Loaded, C` (either order) with a constant C.
+bool addsConstantTo(const Instruction &Add, const Value *Loaded) {
+  if (Add.getOpcode() != Instruction::Add)
+    return false;
+  const Value *L = Add.getOperand(0), *R = Add.getOperand(1);
+  return (L == Loaded && isa<ConstantInt>(R)) ||
+         (R == Loaded && isa<ConstantInt>(L));
+}
+
+/// The sunk update that starts at It (an instruction of BB after its phis),
+/// or nothing. On success It is left past the update.
+std::optional<SunkUpdate> matchSunkUpdate(BasicBlock &BB,
+                                          BasicBlock::iterator &It,
+                                          StringRef CounterSection) {
+  Instruction &First = *It;
+  SunkUpdate Update;
+  if (auto *RMW = dyn_cast<AtomicRMWInst>(&First)) {
+    Update.Address = dyn_cast<PHINode>(RMW->getPointerOperand());
+    if (!Update.Address || RMW->getOperation() != AtomicRMWInst::Add ||
+        !RMW->use_empty() || !Update.Address->hasOneUse())
+      return std::nullopt;
+    Update.Steps = {RMW};
+  } else if (auto *Load = dyn_cast<LoadInst>(&First)) {
+    Update.Address = dyn_cast<PHINode>(Load->getPointerOperand());
+    auto Next = std::next(It);
+    if (!Update.Address || Load->isVolatile() || !Load->hasOneUse() ||
+        Next == BB.end() || std::next(Next) == BB.end())
+      return std::nullopt;
+    Instruction &Add = *Next;
+    auto *Store = dyn_cast<StoreInst>(&*std::next(Next));
+    if (!addsConstantTo(Add, Load) || !Add.hasOneUse() || !Store ||
+        Store->isVolatile() || Store->getValueOperand() != &Add ||
+        Store->getPointerOperand() != Update.Address ||
+        Update.Address->getNumUses() != 2)
+      return std::nullopt;
+    Update.Steps = {Load, &Add, Store};
+  } else {
+    return std::nullopt;
+  }
+  if (!mergesCounterAddresses(*Update.Address, BB, CounterSection))
+    return std::nullopt;
+  It = std::next(Update.Steps.back()->getIterator());
+  return Update;
+}
+
+/// The sunk updates at the head of BB, after its phis (and debug records).
+SmallVector<SunkUpdate, 2> findSunkUpdates(BasicBlock &BB,
+                                           StringRef CounterSection) {
+  SmallVector<SunkUpdate, 2> Found;
+  auto It = BB.begin();
+  while (It != BB.end()) {
+    if (isa<PHINode>(*It) || It->isDebugOrPseudoInst()) {
+      ++It;
+      continue;
+    }
+    std::optional<SunkUpdate> Update = matchSunkUpdate(BB, It, CounterSection);
+    if (!Update)
+      break;
+    Found.push_back(std::move(*Update));
+  }
+  return Found;
+}
+
+/// Puts a copy of Update on each edge into BB, each with its edge's counter
+/// address, and removes the sunk one.
+void unsink(SunkUpdate &Update, BasicBlock &BB) {
+  SmallVector<std::pair<BasicBlock *, Value *>, 8> Edges;
+  for (unsigned K = 0; K < Update.Address->getNumIncomingValues(); ++K)
+    Edges.push_back({Update.Address->getIncomingBlock(K),
+                     Update.Address->getIncomingValue(K)});
+  for (auto &[Pred, Address] : Edges) {
+    BasicBlock *At =
+        Pred->getSingleSuccessor() == &BB ? Pred : SplitEdge(Pred, &BB);
+    SmallVector<std::pair<Instruction *, Instruction *>, 3> Copies;
+    for (Instruction *Step : Update.Steps) {
+      Instruction *Copy = Step->clone();
+      Copy->replaceUsesOfWith(Update.Address, Address);
+      for (auto &[Original, Earlier] : Copies)
+        Copy->replaceUsesOfWith(Original, Earlier);
+      compat::insertBeforeTerminator(Copy, *At);
+      Copies.push_back({Step, Copy});
+    }
+  }
+  for (auto It = Update.Steps.rbegin(); It != Update.Steps.rend(); ++It)
+    (*It)->eraseFromParent();
+  Update.Address->eraseFromParent();
+}
+
+} // namespace
+
+bool unsinkCounterUpdates(Function &F) {
+  if (F.isDeclaration())
+    return false;
+  const std::string CounterSection = compat::counterSectionName();
+  SmallVector<std::pair<BasicBlock *, SmallVector<SunkUpdate, 2>>, 4> Work;
+  for (BasicBlock &BB : F) {
+    SmallVector<SunkUpdate, 2> Found = findSunkUpdates(BB, CounterSection);
+    if (!Found.empty())
+      Work.push_back({&BB, std::move(Found)});
+  }
+  // Found first, moved after: splitting edges adds blocks to F.
+  for (auto &[BB, Updates] : Work)
+    for (SunkUpdate &Update : Updates)
+      unsink(Update, *BB);
+  return !Work.empty();
+}
+
+} // namespace bpfcov
