@@ -59,6 +59,12 @@ void removeFromUsedLists(llvm::Module &M,
 /// anything changed.
 bool unsinkCounterUpdates(llvm::Function &F);
 
+/// unsinkCounterUpdates alone, as bpf-cov-unsink for opt.
+struct UnsinkCountersPass : llvm::PassInfoMixin<UnsinkCountersPass> {
+  llvm::PreservedAnalyses run(llvm::Function &F,
+                              llvm::FunctionAnalysisManager &);
+};
+
 /// Loadable mode: the object the kernel verifier and libbpf accept, with the
 /// counters in a section libbpf maps, see LoadableMode.cpp.
 struct LoadablePass : llvm::PassInfoMixin<LoadablePass> {

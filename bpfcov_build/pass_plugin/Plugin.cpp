@@ -10,6 +10,8 @@
 //     bpf-cov<loadable;object=HEX>   also record the mapping object's path,
 //                                    hex-encoded so any path fits
 //     bpf-cov<mapping>               mapping mode
+//     bpf-cov-unsink                 (a function pass) only the step of
+//                                    loadable mode in UnsinkCounters.cpp
 //   and, for clang -fpass-plugin, runs loadable mode last in the optimisation
 //   pipeline of every BPF module that clang instrumented. When the
 //   environment names a mapping object (BPFCOV_MAPPING_OBJECT=path), that
@@ -139,6 +141,14 @@ void registerCallbacks(PassBuilder &PB) {
           MPM.addPass(bpfcov::MappingPass());
         else
           MPM.addPass(bpfcov::LoadablePass(Params->ObjectPath));
+        return true;
+      });
+  PB.registerPipelineParsingCallback(
+      [](StringRef Name, FunctionPassManager &FPM,
+         ArrayRef<PassBuilder::PipelineElement>) {
+        if (Name != "bpf-cov-unsink")
+          return false;
+        FPM.addPass(bpfcov::UnsinkCountersPass());
         return true;
       });
   bpfcov::registerCounterScopes(PB);

@@ -31,6 +31,10 @@
 //   same counter once, so counts do not change. It runs in loadable mode,
 //   after the optimiser, and does nothing to MC/DC bitmaps.
 //
+// USAGE
+//   opt -load-pass-plugin=libBPFCov.so -passes='function(bpf-cov-unsink)' in.ll
+//   (loadable mode runs it on every function first)
+//
 //===----------------------------------------------------------------------===//
 #include "BPFCov.h"
 #include "Compat.h"
@@ -70,11 +74,14 @@ bool isCounterAddress(const Value *V, StringRef CounterSection) {
   return GV && GV->getSection() == CounterSection;
 }
 
-/// Whether Phi, in BB, merges one counter address per predecessor, each
-/// coming over an edge that can be split.
+/// Whether Phi, in BB, merges one counter address per predecessor (two or
+/// more), each coming over an edge that can be split.
 bool mergesCounterAddresses(const PHINode &Phi, const BasicBlock &BB,
                             StringRef CounterSection) {
-  if (Phi.getParent() != &BB || !Phi.getType()->isPointerTy())
+  // With two incoming edges or more, each edge either ends its block or is
+  // critical, so that splitting it makes a block of its own.
+  if (Phi.getParent() != &BB || !Phi.getType()->isPointerTy() ||
+      Phi.getNumIncomingValues() < 2)
     return false;
   SmallPtrSet<const BasicBlock *, 8> Seen;
   for (unsigned K = 0; K < Phi.getNumIncomingValues(); ++K) {
@@ -122,7 +129,7 @@ std::optional<SunkUpdate> matchSunkUpdate(BasicBlock &BB,
     if (!addsConstantTo(Add, Load) || !Add.hasOneUse() || !Store ||
         Store->isVolatile() || Store->getValueOperand() != &Add ||
         Store->getPointerOperand() != Update.Address ||
-        Update.Address->getNumUses() != 2)
+        !Update.Address->hasNUses(2))
       return std::nullopt;
     Update.Steps = {Load, &Add, Store};
   } else {
@@ -194,6 +201,12 @@ bool unsinkCounterUpdates(Function &F) {
     for (SunkUpdate &Update : Updates)
       unsink(Update, *BB);
   return !Work.empty();
+}
+
+PreservedAnalyses UnsinkCountersPass::run(Function &F,
+                                          FunctionAnalysisManager &) {
+  return unsinkCounterUpdates(F) ? PreservedAnalyses::none()
+                                 : PreservedAnalyses::all();
 }
 
 } // namespace bpfcov
