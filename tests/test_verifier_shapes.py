@@ -238,6 +238,7 @@ def test_early_returns_count_once_each(major: int, update: str, pins: Path, tmp_
     long = wrong_tag + tagged
     fields_parsed = 4 * ascending + 2 * no_number  # before the failing one
     found = report(pins / "run", tmp_path)
+    assert found.pop(("returns.bpf.c", "nonzero_bytes"))[0] == 0  # not run here
     assert found == {
         ("returns.bpf.c", "starts_with_tag"): (
             long,
@@ -264,6 +265,36 @@ def test_early_returns_count_once_each(major: int, update: str, pins: Path, tmp_
             ),
         ),
     }
+
+
+@pytest.mark.parametrize("update", ["atomic", "single"])
+def test_a_count_in_a_loop_folded_into_its_branch_is_exact(
+    major: int, update: str, pins: Path, tmp_path: Path
+) -> None:
+    pins.mkdir()
+    source = PROGS / "returns.bpf.c"
+    obj = build(source, tmp_path / "returns.bpf.o", major, f"-fprofile-update={update}")
+    progs = load(obj, pins)
+
+    packets = {bytes([1, 0, 2, 0, 3] + [0] * 15): 3, bytes([7] * 16 + [0] * 4): 2}
+    with bpf.owned_fd(bpf.obj_get(progs / "nonzero_bytes")) as fd:
+        for packet, times in packets.items():
+            expected = sum(1 for b in packet[:16] if b)
+            assert harness.prog_test_run(fd, packet, repeat=times).retval == expected
+
+    runs = sum(packets.values())
+    zeros = sum(times * packet[:16].count(0) for packet, times in packets.items())
+    found = report(pins / "run", tmp_path)
+    assert found[("returns.bpf.c", "nonzero_bytes")] == (
+        runs,
+        sorted(
+            [
+                (line_of(source, "if (bpf_skb_load_bytes(skb, 0, bytes"), 0, runs),
+                (line_of(source, "i < sizeof(bytes)"), 16 * runs, runs),
+                (line_of(source, "if (!bytes[i])"), zeros, 16 * runs - zeros),
+            ]
+        ),
+    )
 
 
 def far_jump_source(path: Path) -> Path:

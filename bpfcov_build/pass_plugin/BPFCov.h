@@ -65,6 +65,12 @@ struct UnsinkCountersPass : llvm::PassInfoMixin<UnsinkCountersPass> {
                               llvm::FunctionAnalysisManager &);
 };
 
+/// In loadable mode, after unsinkCounterUpdates (FoldCounterBlocks.cpp): a
+/// block in a loop that only counts, entered from a conditional branch,
+/// becomes an add of the branch condition in the block that branches, which
+/// then branches past it. Returns whether anything changed.
+bool foldCounterBlocks(llvm::Function &F);
+
 /// Loadable mode: the object the kernel verifier and libbpf accept, with the
 /// counters in a section libbpf maps, see LoadableMode.cpp.
 struct LoadablePass : llvm::PassInfoMixin<LoadablePass> {

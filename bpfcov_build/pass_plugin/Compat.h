@@ -44,13 +44,13 @@ inline bool startsWith(llvm::StringRef S, llvm::StringRef Prefix) {
   return S.substr(0, Prefix.size()) == Prefix;
 }
 
-/// Inserts I into BB, just before its terminator. LLVM 16 added insertInto;
-/// LLVM 21 deprecated insertBefore(Instruction *).
-inline void insertBeforeTerminator(llvm::Instruction *I, llvm::BasicBlock &BB) {
+/// Inserts I just before Pos. LLVM 16 added insertInto; LLVM 21 deprecated
+/// insertBefore(Instruction *).
+inline void insertBefore(llvm::Instruction *I, llvm::Instruction *Pos) {
 #if LLVM_VERSION_MAJOR >= 16
-  I->insertInto(&BB, BB.getTerminator()->getIterator());
+  I->insertInto(Pos->getParent(), Pos->getIterator());
 #else
-  I->insertBefore(BB.getTerminator());
+  I->insertBefore(Pos);
 #endif
 }
 

@@ -203,8 +203,10 @@ bool LoadableRewriter::run() {
   Id = objectId(M); // as the mapping object's, which is made after preparing
   std::vector<ProfiledFunction> Functions = collectProfiledFunctions();
   stripProfileRuntime(M);
-  for (Function &F : M)
-    unsinkCounterUpdates(F); // while the counters are in clang's section
+  for (Function &F : M) { // while the counters are in clang's section
+    unsinkCounterUpdates(F);
+    foldCounterBlocks(F);
+  }
   placeCounters(Functions);
   placeBitmaps(Functions);
   emitCountersTrailer(Functions);

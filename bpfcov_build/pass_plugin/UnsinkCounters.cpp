@@ -175,7 +175,7 @@ void unsink(SunkUpdate &Update, BasicBlock &BB) {
       Copy->replaceUsesOfWith(Update.Address, Address);
       for (auto &[Original, Earlier] : Copies)
         Copy->replaceUsesOfWith(Original, Earlier);
-      compat::insertBeforeTerminator(Copy, *At);
+      compat::insertBefore(Copy, At->getTerminator());
       Copies.push_back({Step, Copy});
     }
   }

@@ -5,6 +5,7 @@
  *   optimiser sinks the counter increments that end those paths into the one
  *   exit block; bpfcov puts each back on its own path. The packet is a tag,
  *   then NUMBERS fields of FIELD characters, each a decimal number.
+ *   nonzero_bytes counts the packet's first 16 bytes that are not 0.
  */
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
@@ -52,6 +53,25 @@ int ascending(struct __sk_buff *skb)
 		off += ret & FIELD; /* what keeps off in range for the verifier */
 	}
 	return nums[0] < nums[1] && nums[1] < nums[2];
+}
+
+/* A loop whose `continue` goes through a block that only counts: bpfcov
+ * counts it in the branching block instead (FoldCounterBlocks.cpp). */
+SEC("tc")
+int nonzero_bytes(struct __sk_buff *skb)
+{
+	unsigned char bytes[16];
+	int i, n = 0;
+
+	if (bpf_skb_load_bytes(skb, 0, bytes, sizeof(bytes)) < 0)
+		return 0;
+#pragma clang loop unroll(disable)
+	for (i = 0; i < sizeof(bytes); i++) {
+		if (!bytes[i])
+			continue;
+		n++;
+	}
+	return n;
 }
 
 char _license[] SEC("license") = "GPL";

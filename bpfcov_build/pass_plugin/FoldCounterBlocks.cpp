@@ -1,0 +1,176 @@
+//===-- FoldCounterBlocks.cpp - No block of its own for a count in a loop -===//
+//
+// FILE
+//   FoldCounterBlocks.cpp
+//
+// DESCRIPTION
+//   Where a plain build branches straight from a check to the code after it
+//   (`if (!p) continue;`, an early return of an inlined function), the
+//   instrumented one goes through a block that only counts:
+//
+//     pred:  br i1 %c, label %count, label %other
+//     count: atomicrmw add ptr @__profc_f+8, i64 1 monotonic
+//            br label %join
+//
+//   Inside a loop that block changes how the back end places the loop's
+//   spills and copies, and the verifier, which walks every iteration, can no
+//   longer prune the paths through it: strobemeta's 50,000 instructions
+//   became more than a million with one such counter. This step, run in
+//   loadable mode after the optimiser, counts in the branching block
+//   instead, adding the branch condition (0 or 1), and branches straight to
+//   %join as the plain build does:
+//
+//     pred:  %n = zext i1 %c to i64
+//            atomicrmw add ptr @__profc_f+8, i64 %n monotonic
+//            br i1 %c, label %join, label %other
+//
+//   Every execution of pred adds 1 exactly when it went through the block,
+//   so counts do not change. Only blocks in loops are folded: elsewhere the
+//   block costs the verifier one path, and the fold an atomic add on every
+//   run of the other way.
+//
+//===----------------------------------------------------------------------===//
+#include "BPFCov.h"
+#include "Compat.h"
+
+#include "llvm/ADT/SmallPtrSet.h"
+#include "llvm/ADT/SmallVector.h"
+#include "llvm/Analysis/LoopInfo.h"
+#include "llvm/Analysis/ValueTracking.h"
+#include "llvm/IR/Constants.h"
+#include "llvm/IR/Dominators.h"
+#include "llvm/IR/Function.h"
+#include "llvm/IR/GlobalVariable.h"
+#include "llvm/IR/IRBuilder.h"
+#include "llvm/IR/Instructions.h"
+
+#include <string>
+
+using namespace llvm;
+
+namespace bpfcov {
+
+namespace {
+
+bool isCounterAddress(const Value *V, StringRef CounterSection) {
+  if (!isa<Constant>(V))
+    return false;
+  auto *GV = dyn_cast<GlobalVariable>(getUnderlyingObject(V));
+  return GV && GV->getSection() == CounterSection;
+}
+
+/// Whether I adds the constant 1 to a counter: an atomic add, or (for
+/// -fprofile-update=single) the add of a load, add and store of one.
+bool isAtomicCount(const Instruction &I, StringRef CounterSection) {
+  auto *RMW = dyn_cast<AtomicRMWInst>(&I);
+  auto *One = RMW ? dyn_cast<ConstantInt>(RMW->getValOperand()) : nullptr;
+  return One && One->isOne() && RMW->getOperation() == AtomicRMWInst::Add &&
+         RMW->use_empty() &&
+         isCounterAddress(RMW->getPointerOperand(), CounterSection);
+}
+
+/// The increments of BB, in order, when BB does nothing else before its
+/// unconditional branch (load, add and store count as one); else nothing.
+bool onlyCounts(BasicBlock &BB, StringRef CounterSection,
+                SmallVectorImpl<SmallVector<Instruction *, 3>> &Counts) {
+  auto *Br = dyn_cast<BranchInst>(BB.getTerminator());
+  if (!Br || Br->isConditional())
+    return false;
+  for (auto It = BB.begin(); &*It != Br;) {
+    Instruction &I = *It;
+    if (I.isDebugOrPseudoInst()) {
+      ++It;
+      continue;
+    }
+    if (isAtomicCount(I, CounterSection)) {
+      Counts.push_back({&I});
+      ++It;
+      continue;
+    }
+    auto *Load = dyn_cast<LoadInst>(&I);
+    auto *Add = Load ? dyn_cast_or_null<BinaryOperator>(Load->getNextNode())
+                     : nullptr;
+    auto *Store = Add ? dyn_cast_or_null<StoreInst>(Add->getNextNode()) : nullptr;
+    auto *One = Add ? dyn_cast<ConstantInt>(Add->getOperand(1)) : nullptr;
+    if (!Store || Load->isVolatile() || Store->isVolatile() ||
+        !Load->hasOneUse() || Add->getOpcode() != Instruction::Add ||
+        Add->getOperand(0) != Load || !Add->hasOneUse() || !One ||
+        !One->isOne() || Store->getValueOperand() != Add ||
+        Store->getPointerOperand() != Load->getPointerOperand() ||
+        !isCounterAddress(Load->getPointerOperand(), CounterSection))
+      return false;
+    Counts.push_back({Load, Add, Store});
+    It = std::next(Store->getIterator());
+  }
+  return !Counts.empty();
+}
+
+/// Folds BB into its one predecessor's branch if BB only counts and the fold
+/// leaves every phi with one value per edge. Returns whether it did.
+bool fold(BasicBlock &BB, StringRef CounterSection) {
+  BasicBlock *Pred = BB.getSinglePredecessor();
+  auto *PredBr = Pred ? dyn_cast<BranchInst>(Pred->getTerminator()) : nullptr;
+  if (!PredBr || Pred == &BB || !PredBr->isConditional() ||
+      PredBr->getSuccessor(0) == PredBr->getSuccessor(1) ||
+      isa<PHINode>(BB.front()))
+    return false;
+  BasicBlock *Join = BB.getSingleSuccessor();
+  unsigned Through = PredBr->getSuccessor(0) == &BB ? 0 : 1;
+  // Pred must not reach Join by its other edge too: Join's phis would then
+  // need two values from Pred.
+  if (!Join || Join == &BB || PredBr->getSuccessor(1 - Through) == Join)
+    return false;
+  SmallVector<SmallVector<Instruction *, 3>, 2> Counts;
+  if (!onlyCounts(BB, CounterSection, Counts))
+    return false;
+
+  IRBuilder<> B(PredBr);
+  Value *Taken = PredBr->getCondition();
+  if (Through == 1)
+    Taken = B.CreateNot(Taken);
+  Value *Amount = B.CreateZExt(Taken, B.getInt64Ty());
+  for (SmallVector<Instruction *, 3> &Count : Counts) {
+    Instruction *Previous = nullptr;
+    for (Instruction *Step : Count) {
+      Instruction *Copy = Step->clone();
+      if (auto *RMW = dyn_cast<AtomicRMWInst>(Copy))
+        RMW->setOperand(1, Amount);
+      else if (isa<BinaryOperator>(Copy))
+        Copy->setOperand(1, Amount);
+      if (Previous) // the add's loaded value, the store's added one
+        Copy->setOperand(0, Previous);
+      compat::insertBefore(Copy, PredBr);
+      Previous = Copy;
+    }
+  }
+  for (PHINode &Phi : Join->phis())
+    for (unsigned K = 0; K < Phi.getNumIncomingValues(); ++K)
+      if (Phi.getIncomingBlock(K) == &BB)
+        Phi.setIncomingBlock(K, Pred);
+  PredBr->setSuccessor(Through, Join);
+  BB.dropAllReferences();
+  BB.eraseFromParent();
+  return true;
+}
+
+} // namespace
+
+bool foldCounterBlocks(Function &F) {
+  if (F.isDeclaration())
+    return false;
+  const std::string CounterSection = compat::counterSectionName();
+  DominatorTree DT(F);
+  LoopInfo LI(DT);
+  SmallVector<BasicBlock *, 16> InLoops;
+  for (BasicBlock &BB : F)
+    if (LI.getLoopFor(&BB))
+      InLoops.push_back(&BB);
+  // Folding a block never removes another candidate: each has its own
+  // single predecessor, which ends in a conditional branch.
+  bool Changed = false;
+  for (BasicBlock *BB : InLoops)
+    Changed |= fold(*BB, CounterSection);
+  return Changed;
+}
+
+} // namespace bpfcov

@@ -1,0 +1,45 @@
+// RUN: %clang_bpf -fprofile-update=atomic -S -emit-llvm %s -o %t.atomic.ll
+// RUN: %opt -passes='bpf-cov<loadable>' -S %t.atomic.ll | FileCheck %s --check-prefixes=CHECK,ATOMIC
+// RUN: %clang_bpf -fprofile-update=single -S -emit-llvm %s -o %t.single.ll
+// RUN: %opt -passes='bpf-cov<loadable>' -S %t.single.ll | FileCheck %s --check-prefixes=CHECK,SINGLE
+// RUN: %clang_bpf -fpass-plugin=%plugin -c %s -o %t.o
+//
+// In a loop, a `continue` taken after a check goes through a block that only
+// counts; the plain build branches straight on. Loadable mode counts it in the
+// block that branches instead, adding the branch condition (0 or 1), and
+// branches past it (sum_unchecked: counter 2, the `continue`). Outside loops
+// such blocks stay (once: counter 1, the early return). This is the form clang
+// itself gives the counter of a `?:` (once's counter 2).
+
+int check(int);
+
+int sum_unchecked(int n) {
+  int sum = 0;
+  for (int i = 0; i < n; i++) {
+    if (check(i))
+      continue;
+    sum += i;
+  }
+  return sum;
+}
+
+int once(int a) {
+  if (check(a))
+    return 1;
+  return check(a + 1) ? 2 : 3;
+}
+
+// CHECK-LABEL: define {{.*}} @sum_unchecked(
+// CHECK:         tail call i32 @check(
+// CHECK:         [[N:%[0-9]+]] = zext i1 %{{[0-9]+}} to i64
+// ATOMIC-NEXT:   atomicrmw add {{.*}}@__profc_sum_unchecked, i64 {{0, i64 2|16}}), i64 [[N]] monotonic
+// SINGLE-NEXT:   [[OLD:%[0-9]+]] = load i64, {{.*}}@__profc_sum_unchecked, i64 {{0, i64 2|16}})
+// SINGLE-NEXT:   [[NEW:%[0-9]+]] = add i64 [[OLD]], [[N]]
+// SINGLE-NEXT:   store i64 [[NEW]], {{.*}}@__profc_sum_unchecked, i64 {{0, i64 2|16}})
+// CHECK-NEXT:    br i1
+// CHECK-NOT:     @__profc_sum_unchecked, i64 {{0, i64 2|16}})
+
+// CHECK-LABEL: define {{.*}} @once(
+// ATOMIC:        atomicrmw add {{.*}}@__profc_once, i64 {{0, i64 1|8}}), i64 1 monotonic
+// SINGLE:        store i64 %{{[0-9]+}}, {{.*}}@__profc_once, i64 {{0, i64 1|8}})
+// CHECK-NEXT:    br label
