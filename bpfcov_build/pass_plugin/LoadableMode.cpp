@@ -28,8 +28,10 @@
 //
 //   The counter increments stay as clang wrote them, except those the
 //   optimiser sank into a common successor, which go back onto the edges
-//   they came from (UnsinkCounters.cpp). Every global placed in a section
-//   gets debug info, so that the BPF back end describes it in BTF: libbpf then gives the maps the object's BTF id, which is how the
+//   they came from (UnsinkCounters.cpp), and those that are all a block in
+//   a loop does, which become adds of the branch condition in the block
+//   before (FoldCounterBlocks.cpp). Every global placed in a section gets
+//   debug info, so that the BPF back end describes it in BTF: libbpf then gives the maps the object's BTF id, which is how the
 //   runtime groups the maps of one object, and bpftool's skeleton exposes
 //   the globals by name. Names become C identifiers for the same reason.
 //
