@@ -53,6 +53,11 @@ void markObjectLocal(llvm::GlobalVariable &GV);
 void removeFromUsedLists(llvm::Module &M,
                          llvm::function_ref<bool(const llvm::GlobalValue &)> Remove);
 
+/// Whether V is the address of a counter: a constant whose object is a
+/// global in CounterSection (clang's counters section, before loadable mode
+/// moves them).
+bool isCounterAddress(const llvm::Value *V, llvm::StringRef CounterSection);
+
 /// In loadable mode, after the optimiser (UnsinkCounters.cpp): puts each
 /// counter update SimplifyCFG sank into a common successor, through a phi of
 /// counter addresses, back on the edges it came from. Returns whether

@@ -36,7 +36,6 @@
 #include "llvm/ADT/SmallPtrSet.h"
 #include "llvm/ADT/SmallVector.h"
 #include "llvm/Analysis/LoopInfo.h"
-#include "llvm/Analysis/ValueTracking.h"
 #include "llvm/IR/Constants.h"
 #include "llvm/IR/Dominators.h"
 #include "llvm/IR/Function.h"
@@ -51,13 +50,6 @@ using namespace llvm;
 namespace bpfcov {
 
 namespace {
-
-bool isCounterAddress(const Value *V, StringRef CounterSection) {
-  if (!isa<Constant>(V))
-    return false;
-  auto *GV = dyn_cast<GlobalVariable>(getUnderlyingObject(V));
-  return GV && GV->getSection() == CounterSection;
-}
 
 /// Whether I adds the constant 1 to a counter: an atomic add, or (for
 /// -fprofile-update=single) the add of a load, add and store of one.

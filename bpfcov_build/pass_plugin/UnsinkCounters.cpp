@@ -65,15 +65,6 @@ struct SunkUpdate {
   SmallVector<Instruction *, 3> Steps;
 };
 
-/// Whether V is the address of a counter: a constant whose object is a
-/// global in clang's counters section.
-bool isCounterAddress(const Value *V, StringRef CounterSection) {
-  if (!isa<Constant>(V))
-    return false;
-  auto *GV = dyn_cast<GlobalVariable>(getUnderlyingObject(V));
-  return GV && GV->getSection() == CounterSection;
-}
-
 /// Whether Phi, in BB, merges one counter address per predecessor (two or
 /// more), each coming over an edge that can be split.
 bool mergesCounterAddresses(const PHINode &Phi, const BasicBlock &BB,
@@ -185,6 +176,13 @@ void unsink(SunkUpdate &Update, BasicBlock &BB) {
 }
 
 } // namespace
+
+bool isCounterAddress(const Value *V, StringRef CounterSection) {
+  if (!isa<Constant>(V))
+    return false;
+  auto *GV = dyn_cast<GlobalVariable>(getUnderlyingObject(V));
+  return GV && GV->getSection() == CounterSection;
+}
 
 bool unsinkCounterUpdates(Function &F) {
   if (F.isDeclaration())
