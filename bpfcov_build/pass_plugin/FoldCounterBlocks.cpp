@@ -25,9 +25,11 @@
 //            br i1 %c, label %join, label %other
 //
 //   Every execution of pred adds 1 exactly when it went through the block,
-//   so counts do not change. Only blocks in loops are folded: elsewhere the
-//   block costs the verifier one path, and the fold an atomic add on every
-//   run of the other way.
+//   so counts do not change. Only blocks in loops that lead to a block
+//   merging values (a phi: a `continue` past an assignment, an inlined
+//   function's early return) are folded: elsewhere the block costs the
+//   verifier one path, and the fold an atomic add on every run of the other
+//   way.
 //
 //===----------------------------------------------------------------------===//
 #include "BPFCov.h"
@@ -109,8 +111,12 @@ bool fold(BasicBlock &BB, StringRef CounterSection) {
   BasicBlock *Join = BB.getSingleSuccessor();
   unsigned Through = PredBr->getSuccessor(0) == &BB ? 0 : 1;
   // Pred must not reach Join by its other edge too: Join's phis would then
-  // need two values from Pred.
-  if (!Join || Join == &BB || PredBr->getSuccessor(1 - Through) == Join)
+  // need two values from Pred. And Join must merge values (a phi): where it
+  // merges none, the block changes nothing the verifier prunes on, and the
+  // fold would only add its instructions to the other way (pyperf600's
+  // 600-iteration loop went past the verifier's limit so).
+  if (!Join || Join == &BB || PredBr->getSuccessor(1 - Through) == Join ||
+      Join->phis().empty())
     return false;
   SmallVector<SmallVector<Instruction *, 3>, 2> Counts;
   if (!onlyCounts(BB, CounterSection, Counts))
