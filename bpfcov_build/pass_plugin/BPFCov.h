@@ -14,12 +14,14 @@
 #define BPFCOV_BPFCOV_H
 
 #include "llvm/ADT/STLFunctionalExtras.h"
+#include "llvm/ADT/SmallVector.h"
 #include "llvm/IR/GlobalVariable.h"
 #include "llvm/IR/Module.h"
 #include "llvm/IR/PassManager.h"
 #include "llvm/Passes/PassBuilder.h"
 #include "llvm/Support/Error.h"
 
+#include <optional>
 #include <string>
 
 namespace bpfcov {
@@ -57,6 +59,27 @@ void removeFromUsedLists(llvm::Module &M,
 /// global in CounterSection (clang's counters section, before loadable mode
 /// moves them).
 bool isCounterAddress(const llvm::Value *V, llvm::StringRef CounterSection);
+
+/// A counter increment as clang writes it (CounterUpdate.cpp): an atomic add,
+/// or a load, an add of a constant and a store of one address, in order.
+struct CounterUpdate {
+  llvm::SmallVector<llvm::Instruction *, 3> Steps;
+
+  llvm::Value *address() const;
+  llvm::Value *amount() const;      // the value added
+  llvm::Instruction *adder() const; // the atomic add, or the add
+};
+
+/// The increment that starts at I, whatever its address and amount, or
+/// nothing.
+std::optional<CounterUpdate> matchCounterUpdate(llvm::Instruction &I);
+
+/// Inserts a copy of Update before Pos that adds Amount at Address.
+void copyCounterUpdate(const CounterUpdate &Update, llvm::Value *Address,
+                       llvm::Value *Amount, llvm::Instruction *Pos);
+
+/// Removes Update's instructions from their block.
+void eraseCounterUpdate(CounterUpdate &Update);
 
 /// In loadable mode, after the optimiser (UnsinkCounters.cpp): puts each
 /// counter update SimplifyCFG sank into a common successor, through a phi of

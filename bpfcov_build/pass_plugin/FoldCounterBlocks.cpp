@@ -53,48 +53,25 @@ namespace bpfcov {
 
 namespace {
 
-/// Whether I adds the constant 1 to a counter: an atomic add, or (for
-/// -fprofile-update=single) the add of a load, add and store of one.
-bool isAtomicCount(const Instruction &I, StringRef CounterSection) {
-  auto *RMW = dyn_cast<AtomicRMWInst>(&I);
-  auto *One = RMW ? dyn_cast<ConstantInt>(RMW->getValOperand()) : nullptr;
-  return One && One->isOne() && RMW->getOperation() == AtomicRMWInst::Add &&
-         RMW->use_empty() &&
-         isCounterAddress(RMW->getPointerOperand(), CounterSection);
-}
-
 /// The increments of BB, in order, when BB does nothing else before its
-/// unconditional branch (load, add and store count as one); else nothing.
+/// unconditional branch but add 1 to counters; else nothing.
 bool onlyCounts(BasicBlock &BB, StringRef CounterSection,
-                SmallVectorImpl<SmallVector<Instruction *, 3>> &Counts) {
+                SmallVectorImpl<CounterUpdate> &Counts) {
   auto *Br = dyn_cast<BranchInst>(BB.getTerminator());
   if (!Br || Br->isConditional())
     return false;
   for (auto It = BB.begin(); &*It != Br;) {
-    Instruction &I = *It;
-    if (I.isDebugOrPseudoInst()) {
+    if (It->isDebugOrPseudoInst()) {
       ++It;
       continue;
     }
-    if (isAtomicCount(I, CounterSection)) {
-      Counts.push_back({&I});
-      ++It;
-      continue;
-    }
-    auto *Load = dyn_cast<LoadInst>(&I);
-    auto *Add = Load ? dyn_cast_or_null<BinaryOperator>(Load->getNextNode())
-                     : nullptr;
-    auto *Store = Add ? dyn_cast_or_null<StoreInst>(Add->getNextNode()) : nullptr;
-    auto *One = Add ? dyn_cast<ConstantInt>(Add->getOperand(1)) : nullptr;
-    if (!Store || Load->isVolatile() || Store->isVolatile() ||
-        !Load->hasOneUse() || Add->getOpcode() != Instruction::Add ||
-        Add->getOperand(0) != Load || !Add->hasOneUse() || !One ||
-        !One->isOne() || Store->getValueOperand() != Add ||
-        Store->getPointerOperand() != Load->getPointerOperand() ||
-        !isCounterAddress(Load->getPointerOperand(), CounterSection))
+    std::optional<CounterUpdate> Count = matchCounterUpdate(*It);
+    auto *One = Count ? dyn_cast<ConstantInt>(Count->amount()) : nullptr;
+    if (!One || !One->isOne() ||
+        !isCounterAddress(Count->address(), CounterSection))
       return false;
-    Counts.push_back({Load, Add, Store});
-    It = std::next(Store->getIterator());
+    It = std::next(Count->Steps.back()->getIterator());
+    Counts.push_back(std::move(*Count));
   }
   return !Counts.empty();
 }
@@ -118,7 +95,7 @@ bool fold(BasicBlock &BB, StringRef CounterSection) {
   if (!Join || Join == &BB || PredBr->getSuccessor(1 - Through) == Join ||
       Join->phis().empty())
     return false;
-  SmallVector<SmallVector<Instruction *, 3>, 2> Counts;
+  SmallVector<CounterUpdate, 2> Counts;
   if (!onlyCounts(BB, CounterSection, Counts))
     return false;
 
@@ -127,20 +104,8 @@ bool fold(BasicBlock &BB, StringRef CounterSection) {
   if (Through == 1)
     Taken = B.CreateNot(Taken);
   Value *Amount = B.CreateZExt(Taken, B.getInt64Ty());
-  for (SmallVector<Instruction *, 3> &Count : Counts) {
-    Instruction *Previous = nullptr;
-    for (Instruction *Step : Count) {
-      Instruction *Copy = Step->clone();
-      if (auto *RMW = dyn_cast<AtomicRMWInst>(Copy))
-        RMW->setOperand(1, Amount);
-      else if (isa<BinaryOperator>(Copy))
-        Copy->setOperand(1, Amount);
-      if (Previous) // the add's loaded value, the store's added one
-        Copy->setOperand(0, Previous);
-      compat::insertBefore(Copy, PredBr);
-      Previous = Copy;
-    }
-  }
+  for (const CounterUpdate &Count : Counts)
+    copyCounterUpdate(Count, Count.address(), Amount, PredBr);
   for (PHINode &Phi : Join->phis())
     for (unsigned K = 0; K < Phi.getNumIncomingValues(); ++K)
       if (Phi.getIncomingBlock(K) == &BB)

@@ -41,7 +41,6 @@
 
 #include "llvm/ADT/SmallPtrSet.h"
 #include "llvm/ADT/SmallVector.h"
-#include "llvm/Analysis/ValueTracking.h"
 #include "llvm/IR/Constants.h"
 #include "llvm/IR/Function.h"
 #include "llvm/IR/GlobalVariable.h"
@@ -58,11 +57,10 @@ namespace bpfcov {
 namespace {
 
 /// One counter update sunk into the head of a block: the phi of counter
-/// addresses and the instructions that update through it, in order (an
-/// atomic add, or a load, an add and a store).
+/// addresses it updates through, and the update.
 struct SunkUpdate {
   PHINode *Address = nullptr;
-  SmallVector<Instruction *, 3> Steps;
+  CounterUpdate Update;
 };
 
 /// Whether Phi, in BB, merges one counter address per predecessor (two or
@@ -87,49 +85,20 @@ bool mergesCounterAddresses(const PHINode &Phi, const BasicBlock &BB,
   return true;
 }
 
-/// Whether Add is `add Loaded, C` (either order) with a constant C.
-bool addsConstantTo(const Instruction &Add, const Value *Loaded) {
-  if (Add.getOpcode() != Instruction::Add)
-    return false;
-  const Value *L = Add.getOperand(0), *R = Add.getOperand(1);
-  return (L == Loaded && isa<ConstantInt>(R)) ||
-         (R == Loaded && isa<ConstantInt>(L));
-}
-
 /// The sunk update that starts at It (an instruction of BB after its phis),
 /// or nothing. On success It is left past the update.
 std::optional<SunkUpdate> matchSunkUpdate(BasicBlock &BB,
                                           BasicBlock::iterator &It,
                                           StringRef CounterSection) {
-  Instruction &First = *It;
-  SunkUpdate Update;
-  if (auto *RMW = dyn_cast<AtomicRMWInst>(&First)) {
-    Update.Address = dyn_cast<PHINode>(RMW->getPointerOperand());
-    if (!Update.Address || RMW->getOperation() != AtomicRMWInst::Add ||
-        !RMW->use_empty() || !Update.Address->hasOneUse())
-      return std::nullopt;
-    Update.Steps = {RMW};
-  } else if (auto *Load = dyn_cast<LoadInst>(&First)) {
-    Update.Address = dyn_cast<PHINode>(Load->getPointerOperand());
-    auto Next = std::next(It);
-    if (!Update.Address || Load->isVolatile() || !Load->hasOneUse() ||
-        Next == BB.end() || std::next(Next) == BB.end())
-      return std::nullopt;
-    Instruction &Add = *Next;
-    auto *Store = dyn_cast<StoreInst>(&*std::next(Next));
-    if (!addsConstantTo(Add, Load) || !Add.hasOneUse() || !Store ||
-        Store->isVolatile() || Store->getValueOperand() != &Add ||
-        Store->getPointerOperand() != Update.Address ||
-        !Update.Address->hasNUses(2))
-      return std::nullopt;
-    Update.Steps = {Load, &Add, Store};
-  } else {
+  std::optional<CounterUpdate> Update = matchCounterUpdate(*It);
+  auto *Phi = Update ? dyn_cast<PHINode>(Update->address()) : nullptr;
+  // The phi is used by the update alone: the atomic add, or the load and
+  // the store.
+  if (!Phi || !Phi->hasNUses(Update->Steps.size() == 1 ? 1 : 2) ||
+      !mergesCounterAddresses(*Phi, BB, CounterSection))
     return std::nullopt;
-  }
-  if (!mergesCounterAddresses(*Update.Address, BB, CounterSection))
-    return std::nullopt;
-  It = std::next(Update.Steps.back()->getIterator());
-  return Update;
+  It = std::next(Update->Steps.back()->getIterator());
+  return SunkUpdate{Phi, std::move(*Update)};
 }
 
 /// The sunk updates at the head of BB, after its phis (and debug records).
@@ -150,39 +119,24 @@ SmallVector<SunkUpdate, 2> findSunkUpdates(BasicBlock &BB,
   return Found;
 }
 
-/// Puts a copy of Update on each edge into BB, each with its edge's counter
-/// address, and removes the sunk one.
-void unsink(SunkUpdate &Update, BasicBlock &BB) {
+/// Puts a copy of Sunk's update on each edge into BB, each with its edge's
+/// counter address, and removes the sunk one.
+void unsink(SunkUpdate &Sunk, BasicBlock &BB) {
+  PHINode *Phi = Sunk.Address;
   SmallVector<std::pair<BasicBlock *, Value *>, 8> Edges;
-  for (unsigned K = 0; K < Update.Address->getNumIncomingValues(); ++K)
-    Edges.push_back({Update.Address->getIncomingBlock(K),
-                     Update.Address->getIncomingValue(K)});
+  for (unsigned K = 0; K < Phi->getNumIncomingValues(); ++K)
+    Edges.push_back({Phi->getIncomingBlock(K), Phi->getIncomingValue(K)});
   for (auto &[Pred, Address] : Edges) {
     BasicBlock *At =
         Pred->getSingleSuccessor() == &BB ? Pred : SplitEdge(Pred, &BB);
-    SmallVector<std::pair<Instruction *, Instruction *>, 3> Copies;
-    for (Instruction *Step : Update.Steps) {
-      Instruction *Copy = Step->clone();
-      Copy->replaceUsesOfWith(Update.Address, Address);
-      for (auto &[Original, Earlier] : Copies)
-        Copy->replaceUsesOfWith(Original, Earlier);
-      compat::insertBefore(Copy, At->getTerminator());
-      Copies.push_back({Step, Copy});
-    }
+    copyCounterUpdate(Sunk.Update, Address, Sunk.Update.amount(),
+                      At->getTerminator());
   }
-  for (auto It = Update.Steps.rbegin(); It != Update.Steps.rend(); ++It)
-    (*It)->eraseFromParent();
-  Update.Address->eraseFromParent();
+  eraseCounterUpdate(Sunk.Update);
+  Phi->eraseFromParent();
 }
 
 } // namespace
-
-bool isCounterAddress(const Value *V, StringRef CounterSection) {
-  if (!isa<Constant>(V))
-    return false;
-  auto *GV = dyn_cast<GlobalVariable>(getUnderlyingObject(V));
-  return GV && GV->getSection() == CounterSection;
-}
 
 bool unsinkCounterUpdates(Function &F) {
   if (F.isDeclaration())
@@ -196,8 +150,8 @@ bool unsinkCounterUpdates(Function &F) {
   }
   // Found first, moved after: splitting edges adds blocks to F.
   for (auto &[BB, Updates] : Work)
-    for (SunkUpdate &Update : Updates)
-      unsink(Update, *BB);
+    for (SunkUpdate &Sunk : Updates)
+      unsink(Sunk, *BB);
   return !Work.empty();
 }
 
