@@ -4,7 +4,8 @@ Each program in tests/progs/verifier/ is a small form of a kernel BPF selftest
 that the verifier refused once instrumented: naked functions, weak functions
 defined in two linked objects, a global function's unused argument, a pointer
 read again after its NULL check, two loads merged into one, early returns whose
-counter increments the optimiser sinks into one exit block. They are built with
+counter increments the optimiser sinks into one exit block, a fully unrolled
+loop with a `break`, an inlined function called several times in one block. They are built with
 bpfcov-cc, loaded by bpftool (which fails if the verifier refuses them), run
 with BPF_PROG_TEST_RUN, and every count follows from the inputs sent.
 """
@@ -295,6 +296,54 @@ def test_a_count_in_a_loop_folded_into_its_branch_is_exact(
             ]
         ),
     )
+
+
+def byte_hash(data: bytes) -> int:
+    """What unrolled.bpf.c's byte_hash returns for the bytes it hashes."""
+
+    def rol(x: int, k: int) -> int:
+        return ((x << k) | (x >> (32 - k))) & 0xFFFFFFFF
+
+    value = 0
+    for byte in data:
+        value = rol(value, 5) ^ rol(byte, 3) ^ rol(value, 11)
+    return value & 0xFFFF
+
+
+@pytest.mark.parametrize("update", ["atomic", "single"])
+def test_unrolled_copies_and_repeated_inline_calls_count_exactly(
+    major: int, update: str, pins: Path, tmp_path: Path
+) -> None:
+    pins.mkdir()
+    source = PROGS / "unrolled.bpf.c"
+    obj = build(source, tmp_path / "unrolled.bpf.o", major, f"-fprofile-update={update}")
+    progs = load(obj, pins)
+
+    payload = bytes(range(17, 25))
+    sent = {0: 2, 3: 3, 8: 1, 200: 2}  # the count byte → times sent
+    with bpf.owned_fd(bpf.obj_get(progs / "byte_hash")) as fd:
+        for n, times in sent.items():
+            packet = bytes([n]) + payload + bytes(8)  # tc runs need 14 bytes or more
+            result = harness.prog_test_run(fd, packet, repeat=times)
+            assert result.retval == byte_hash(payload[:n])
+
+    runs = sum(sent.values())
+    hashed = sum(min(n, 8) * times for n, times in sent.items())
+    breaks = sum(times for n, times in sent.items() if n < 8)
+    found = report(pins / "run", tmp_path)
+    assert found == {
+        ("unrolled.bpf.c", "rol"): (3 * hashed, []),
+        ("unrolled.bpf.c", "byte_hash"): (
+            runs,
+            sorted(
+                [
+                    (line_of(source, "if (bpf_skb_load_bytes"), 0, runs),
+                    (line_of(source, "i < MAX_BYTES"), hashed + breaks, runs - breaks),
+                    (line_of(source, "if (i >= n)"), breaks, hashed),
+                ]
+            ),
+        ),
+    }
 
 
 def far_jump_source(path: Path) -> Path:

@@ -94,10 +94,16 @@ struct UnsinkCountersPass : llvm::PassInfoMixin<UnsinkCountersPass> {
 };
 
 /// In loadable mode, after unsinkCounterUpdates (FoldCounterBlocks.cpp): a
-/// block in a loop that only counts, entered from a conditional branch,
-/// becomes an add of the branch condition in the block that branches, which
-/// then branches past it. Returns whether anything changed.
+/// block that only counts, in a loop or reached from copies of one check,
+/// becomes an add of the branch condition in each block that branches to
+/// it, which then branches past it. Returns whether anything changed.
 bool foldCounterBlocks(llvm::Function &F);
+
+/// In loadable mode, after foldCounterBlocks (MergeCounterAdds.cpp): atomic
+/// adds of constants to one counter in one block, with nothing between them
+/// that can leave it, become one add of their sum. Returns whether anything
+/// changed.
+bool mergeCounterAdds(llvm::Function &F);
 
 /// Loadable mode: the object the kernel verifier and libbpf accept, with the
 /// counters in a section libbpf maps, see LoadableMode.cpp.

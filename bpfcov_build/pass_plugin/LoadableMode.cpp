@@ -28,12 +28,15 @@
 //
 //   The counter increments stay as clang wrote them, except those the
 //   optimiser sank into a common successor, which go back onto the edges
-//   they came from (UnsinkCounters.cpp), and those that are all a block in
-//   a loop does, which become adds of the branch condition in the block
-//   before (FoldCounterBlocks.cpp). Every global placed in a section gets
-//   debug info, so that the BPF back end describes it in BTF: libbpf then gives the maps the object's BTF id, which is how the
-//   runtime groups the maps of one object, and bpftool's skeleton exposes
-//   the globals by name. Names become C identifiers for the same reason.
+//   they came from (UnsinkCounters.cpp); those that are all a block in a
+//   loop, or a block that copies of one check lead to, does, which become
+//   adds of the branch condition in the blocks before (FoldCounterBlocks.cpp);
+//   and atomic adds to one counter in one block, which become one
+//   (MergeCounterAdds.cpp). Every global placed in a section gets debug
+//   info, so that the BPF back end describes it in BTF: libbpf then gives
+//   the maps the object's BTF id, which is how the runtime groups the maps
+//   of one object, and bpftool's skeleton exposes the globals by name.
+//   Names become C identifiers for the same reason.
 //
 // USAGE
 //   opt -load-pass-plugin=libBPFCov.so -passes='bpf-cov<loadable>' in.bc -o out.bc
@@ -208,6 +211,7 @@ bool LoadableRewriter::run() {
   for (Function &F : M) { // while the counters are in clang's section
     unsinkCounterUpdates(F);
     foldCounterBlocks(F);
+    mergeCounterAdds(F);
   }
   placeCounters(Functions);
   placeBitmaps(Functions);
