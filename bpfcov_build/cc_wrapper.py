@@ -255,6 +255,16 @@ def _is_object_path(path: Path) -> bool:
     return str(path) != "-" and (path.is_file() or not path.exists())
 
 
+def _coverage_flags(chain: toolchain.Toolchain, args: Sequence[str]) -> list[str]:
+    """What a compile of ``args`` gets to be instrumented: coverage, the plugin, the update."""
+    flags = [*_COVERAGE_FLAGS, f"-fpass-plugin={chain.plugin}"]
+    if not any(a.startswith("-fprofile-update=") for a in args):
+        flags.append(DEFAULT_PROFILE_UPDATE)
+    if "-flegacy-pass-manager" in args:  # clang 14: plugins run under the new one only
+        flags.append("-fno-legacy-pass-manager")
+    return flags
+
+
 def _instrumented(
     chain: toolchain.Toolchain, args: Sequence[str], obj: Path
 ) -> tuple[list[str], dict[str, str]]:
@@ -265,11 +275,7 @@ def _instrumented(
     if str(obj.parent) and not obj.parent.is_dir():
         msg = f"cannot write {obj}: no such directory {obj.parent}"
         raise BpfcovError(msg)
-    cmd = [os.fspath(chain.clang), *args, *_COVERAGE_FLAGS, f"-fpass-plugin={chain.plugin}"]
-    if not any(a.startswith("-fprofile-update=") for a in args):
-        cmd.append(DEFAULT_PROFILE_UPDATE)
-    if "-flegacy-pass-manager" in args:  # clang 14: plugins run under the new one only
-        cmd.append("-fno-legacy-pass-manager")
+    cmd = [os.fspath(chain.clang), *args, *_coverage_flags(chain, args)]
     mapping = os.fspath(mapping_object_path(obj).absolute())
     if os.environ.get("BPFCOV_VERBOSE"):
         import shlex
@@ -411,7 +417,7 @@ def _far_jumps(
         args = _without_outputs(compile_.args)
         cmd = [
             os.fspath(chain.clang), *args, "-S", source, "-o", os.fspath(asm),
-            *_COVERAGE_FLAGS, f"-fpass-plugin={chain.plugin}", "-fno-crash-diagnostics",
+            *_coverage_flags(chain, args), "-fno-crash-diagnostics",
         ]  # fmt: skip
         env = {k: v for k, v in env.items() if k != MAPPING_OBJECT_ENV}
         done = subprocess.run(cmd, env=env, capture_output=True, check=False)  # noqa: S603
