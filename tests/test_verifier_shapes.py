@@ -68,6 +68,13 @@ def load(obj: Path, pins: Path) -> Path:
     return progs
 
 
+def load_built(name: str, major: int, update: str, pins: Path, tmp_path: Path) -> Path:
+    """tests/progs/verifier/``name`` built with ``-fprofile-update=update``, then loaded."""
+    pins.mkdir()
+    obj = tmp_path / name.replace(".bpf.c", ".bpf.o")
+    return load(build(PROGS / name, obj, major, f"-fprofile-update={update}"), pins)
+
+
 def run_prog(progs: Path, name: str, packets: dict[int, int], first: bytes = b"") -> list[int]:
     """Runs program ``name`` on ``times`` packets of each size; its return values."""
     retvals = []
@@ -217,10 +224,8 @@ def numbers_packet(head: bytes, fields: list[str]) -> bytes:
 
 @pytest.mark.parametrize("update", ["atomic", "single"])
 def test_early_returns_count_once_each(major: int, update: str, pins: Path, tmp_path: Path) -> None:
-    pins.mkdir()
     source = PROGS / "returns.bpf.c"
-    obj = build(source, tmp_path / "returns.bpf.o", major, f"-fprofile-update={update}")
-    progs = load(obj, pins)
+    progs = load_built("returns.bpf.c", major, update, pins, tmp_path)
 
     good = ["1", "22", "333", "4444"]
     runs = {  # packet → (times sent, what the program returns)
@@ -272,10 +277,8 @@ def test_early_returns_count_once_each(major: int, update: str, pins: Path, tmp_
 def test_a_count_in_a_loop_folded_into_its_branch_is_exact(
     major: int, update: str, pins: Path, tmp_path: Path
 ) -> None:
-    pins.mkdir()
     source = PROGS / "returns.bpf.c"
-    obj = build(source, tmp_path / "returns.bpf.o", major, f"-fprofile-update={update}")
-    progs = load(obj, pins)
+    progs = load_built("returns.bpf.c", major, update, pins, tmp_path)
 
     packets = {bytes([1, 0, 2, 0, 3] + [0] * 15): 3, bytes([7] * 16 + [0] * 4): 2}
     with bpf.owned_fd(bpf.obj_get(progs / "nonzero_bytes")) as fd:
@@ -314,10 +317,8 @@ def byte_hash(data: bytes) -> int:
 def test_unrolled_copies_and_repeated_inline_calls_count_exactly(
     major: int, update: str, pins: Path, tmp_path: Path
 ) -> None:
-    pins.mkdir()
     source = PROGS / "unrolled.bpf.c"
-    obj = build(source, tmp_path / "unrolled.bpf.o", major, f"-fprofile-update={update}")
-    progs = load(obj, pins)
+    progs = load_built("unrolled.bpf.c", major, update, pins, tmp_path)
 
     payload = bytes(range(17, 25))
     sent = {0: 2, 3: 3, 8: 1, 200: 2}  # the count byte → times sent
