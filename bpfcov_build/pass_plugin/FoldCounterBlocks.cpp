@@ -32,13 +32,15 @@
 //     - reached from several copies of one check, as a fully unrolled loop
 //       leaves them: SimplifyCFG merges the copies' blocks that count the
 //       check's outcome (`if (i >= n) break;` in each iteration) into one,
-//       with a phi for each value, and every copy gets the add instead.
-//       The copies are branches with one source location (line, column,
-//       scope), so without debug info these blocks stay. strobemeta's
-//       map loop (20 iterations, unrolled in each inlined copy of
-//       read_map_var), its `break` counted so, took the program from
+//       with a phi for each value the copies bring, and every copy gets the
+//       add instead. The copies are branches with one source location
+//       (line, column, scope), so without debug info these blocks stay.
+//       strobemeta's map loop (20 iterations, unrolled in each inlined copy
+//       of read_map_var), its `break` counted so, took the program from
 //       177,272 instructions processed plain past the verifier's limit of
-//       1,000,000; folded, 476,709.
+//       1,000,000; folded, 476,709. Where the copies bring no values of
+//       their own (no phi: bind6_prog's `return 0` from four unrolled
+//       compares), folding only cost the verifier more (699 to 827).
 //   Elsewhere the block costs the verifier one path, and the fold would cost
 //   an atomic add on every run of the other way: folding every such block
 //   made test_sk_lookup's ctx_narrow_access, whose `if (a || b || c || d)
@@ -118,7 +120,11 @@ bool fold(BasicBlock &BB, bool InLoop, StringRef CounterSection) {
   if (!Join || Join == &BB || Join->phis().empty() || BB.hasAddressTaken())
     return false;
   SmallVector<BasicBlock *, 8> Preds(predecessors(&BB));
-  if (Preds.empty() || (Preds.size() == 1 ? !InLoop : !copiesOfOneCheck(Preds)))
+  // Several predecessors: copies of one check that each bring their own
+  // values (BB's phis).
+  if (Preds.empty() ||
+      (Preds.size() == 1 ? !InLoop
+                         : BB.phis().empty() || !copiesOfOneCheck(Preds)))
     return false;
   // Each predecessor must branch to BB by one edge (predecessors() lists a
   // block once per edge), and not to Join too: Join's phis would then need

@@ -16,7 +16,8 @@
 // that counts the `break` (first_bytes: counter 2) is one, with a phi of the
 // sum, that every copy's branch leads to (COPIES, in clang's own output). Each
 // copy counts it by its own condition instead. A block that different checks
-// lead to (either: `a || b || c`, counter 1) stays.
+// lead to (either: `a || b || c`, counter 1) stays, and so does one that the
+// copies lead to with no values of their own (all_equal: counter 2, `return 0`).
 
 int check(int);
 
@@ -45,6 +46,14 @@ int first_bytes(const unsigned char *p, int n) {
     sum += p[i];
   }
   return sum;
+}
+
+int all_equal(const unsigned *p, unsigned v) {
+#pragma unroll
+  for (int i = 0; i < 4; i++)
+    if (p[i] != v)
+      return 0;
+  return 1;
 }
 
 int either(int a, int b, int c) {
@@ -84,6 +93,16 @@ int either(int a, int b, int c) {
 // CHECK-NEXT:    br i1
 // ATOMIC-NOT:    @__profc_first_bytes, i64 {{0, i64 2|16}}), i64 1 monotonic
 // SINGLE-NOT:    add i64 %{{[0-9]+}}, 1{{$}}
+
+// COPIES-LABEL: define {{.*}} @all_equal(
+// COPIES:         preds = %{{[0-9]+}}, %{{[0-9]+}}, %{{[0-9]+}}, %{{[0-9]+}}{{$}}
+// COPIES-NEXT:    atomicrmw add {{.*}}@__profc_all_equal, i64 {{0, i64 2|16}}), i64 1 monotonic
+// COPIES-NEXT:    br label
+
+// CHECK-LABEL: define {{.*}} @all_equal(
+// ATOMIC:        atomicrmw add {{.*}}@__profc_all_equal, i64 {{0, i64 2|16}}), i64 1 monotonic
+// SINGLE:        store i64 %{{[0-9]+}}, {{.*}}@__profc_all_equal, i64 {{0, i64 2|16}})
+// CHECK-NEXT:    br label
 
 // CHECK-LABEL: define {{.*}} @either(
 // ATOMIC:        atomicrmw add {{.*}}@__profc_either, i64 {{0, i64 1|8}}), i64 1 monotonic
