@@ -5,9 +5,10 @@ that the verifier refused once instrumented: naked functions, weak functions
 defined in two linked objects, a global function's unused argument, a pointer
 read again after its NULL check, two loads merged into one, early returns whose
 counter increments the optimiser sinks into one exit block, a fully unrolled
-loop with a `break`, an inlined function called several times in one block. They are built with
-bpfcov-cc, loaded by bpftool (which fails if the verifier refuses them), run
-with BPF_PROG_TEST_RUN, and every count follows from the inputs sent.
+loop with a `break`, an inlined function called several times in one block.
+They are built with bpfcov-cc, loaded by bpftool (which fails if the verifier
+refuses them), run with BPF_PROG_TEST_RUN, and every count follows from the
+inputs sent.
 """
 
 from __future__ import annotations
