@@ -69,6 +69,12 @@ def load(obj: Path, pins: Path) -> Path:
     return progs
 
 
+@pytest.fixture(params=["atomic", "single"])
+def update(request: pytest.FixtureRequest) -> str:
+    """How a test's build increments counters: ``-fprofile-update=`` this."""
+    return str(request.param)
+
+
 def load_built(name: str, major: int, update: str, pins: Path, tmp_path: Path) -> Path:
     """tests/progs/verifier/``name`` built with ``-fprofile-update=update``, then loaded."""
     pins.mkdir()
@@ -223,7 +229,6 @@ def numbers_packet(head: bytes, fields: list[str]) -> bytes:
     return head + "".join(f"{field:>7}" for field in fields).encode()
 
 
-@pytest.mark.parametrize("update", ["atomic", "single"])
 def test_early_returns_count_once_each(major: int, update: str, pins: Path, tmp_path: Path) -> None:
     source = PROGS / "returns.bpf.c"
     progs = load_built("returns.bpf.c", major, update, pins, tmp_path)
@@ -274,7 +279,6 @@ def test_early_returns_count_once_each(major: int, update: str, pins: Path, tmp_
     }
 
 
-@pytest.mark.parametrize("update", ["atomic", "single"])
 def test_a_count_in_a_loop_folded_into_its_branch_is_exact(
     major: int, update: str, pins: Path, tmp_path: Path
 ) -> None:
@@ -314,7 +318,6 @@ def byte_hash(data: bytes) -> int:
     return value & 0xFFFF
 
 
-@pytest.mark.parametrize("update", ["atomic", "single"])
 def test_unrolled_copies_and_repeated_inline_calls_count_exactly(
     major: int, update: str, pins: Path, tmp_path: Path
 ) -> None:
