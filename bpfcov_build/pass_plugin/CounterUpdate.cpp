@@ -6,9 +6,10 @@
 // DESCRIPTION
 //   clang increments a counter with an atomic add (-fprofile-update=atomic,
 //   bpfcov-cc's default) or with a load, an add and a store of one address
-//   (-fprofile-update=single). The loadable mode steps that move increments
-//   (UnsinkCounters.cpp, FoldCounterBlocks.cpp) recognise, copy and remove
-//   them here, whichever the form.
+//   (-fprofile-update=single). The loadable mode steps that move or merge
+//   increments (UnsinkCounters.cpp, FoldCounterBlocks.cpp,
+//   MergeCounterAdds.cpp) recognise, copy and remove them here, whichever
+//   the form.
 //
 //===----------------------------------------------------------------------===//
 #include "BPFCov.h"

@@ -36,6 +36,7 @@
 #include "llvm/IR/Function.h"
 #include "llvm/IR/Instructions.h"
 
+#include <optional>
 #include <string>
 
 using namespace llvm;
@@ -44,13 +45,13 @@ namespace bpfcov {
 
 namespace {
 
-/// The atomic add of a constant to a counter that I is, its result unused;
-/// else null.
+/// The atomic add of a constant to a counter that I is (an increment of
+/// CounterUpdate.cpp's atomic form); else null.
 AtomicRMWInst *constantCounterAdd(Instruction &I, StringRef CounterSection) {
-  auto *Add = dyn_cast<AtomicRMWInst>(&I);
-  if (!Add || Add->getOperation() != AtomicRMWInst::Add || !Add->use_empty() ||
-      !isa<ConstantInt>(Add->getValOperand()) ||
-      !isCounterAddress(Add->getPointerOperand(), CounterSection))
+  std::optional<CounterUpdate> Update = matchCounterUpdate(I);
+  auto *Add = Update ? dyn_cast<AtomicRMWInst>(Update->adder()) : nullptr;
+  if (!Add || !isa<ConstantInt>(Update->amount()) ||
+      !isCounterAddress(Update->address(), CounterSection))
     return nullptr;
   return Add;
 }
