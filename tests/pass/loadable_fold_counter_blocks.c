@@ -88,11 +88,11 @@ int either(int a, int b, int c) {
 // CHECK:         [[N:%[0-9]+]] = zext i1 %{{[0-9]+}} to i64
 // ATOMIC-NEXT:   atomicrmw add {{.*}}@__profc_first_bytes, i64 {{0, i64 2|16}}), i64 [[N]] monotonic
 // SINGLE-NEXT:   [[OLD:%[0-9]+]] = load i64, {{.*}}@__profc_first_bytes, i64 {{0, i64 2|16}})
-// SINGLE-NEXT:   [[NEW:%[0-9]+]] = add i64 [[OLD]], [[N]]
+// SINGLE-NEXT:   [[NEW:%[0-9]+]] = add i64 [[OLD]], [[N]], !dbg [[BREAK:![0-9]+]]
 // SINGLE-NEXT:   store i64 [[NEW]], {{.*}}@__profc_first_bytes, i64 {{0, i64 2|16}})
 // CHECK-NEXT:    br i1
 // ATOMIC-NOT:    @__profc_first_bytes, i64 {{0, i64 2|16}}), i64 1 monotonic
-// SINGLE-NOT:    add i64 %{{[0-9]+}}, 1{{$}}
+// SINGLE-NOT:    add i64 %{{[0-9]+}}, 1, !dbg [[BREAK]]{{$}}
 
 // COPIES-LABEL: define {{.*}} @all_equal(
 // COPIES:         preds = %{{[0-9]+}}, %{{[0-9]+}}, %{{[0-9]+}}, %{{[0-9]+}}{{$}}
